@@ -76,8 +76,9 @@ Result<Preopens, Failure> BuildPreopens(const RunRequest& request) {
     if (!mount.host_path.empty()) {
       auto host = wasi::HostDirectory::Open(mount.host_path);
       if (!host) {
-        return Fail(Failure{RunStatus::kInternalError,
-                            "cannot open directory " + mount.host_path.string()});
+        return Fail(Failure{RunStatus::kInternalError, "cannot open directory " +
+                                                           mount.host_path.string() + ": " +
+                                                           host.error().message});
       }
       dir = std::move(host).value();
     } else {
@@ -106,6 +107,7 @@ wasi::WasiConfig BuildWasiConfig(const RunRequest& request, std::vector<wasi::Pr
   config.args.push_back(request.program_name);
   config.args.insert(config.args.end(), request.args.begin(), request.args.end());
   config.env = request.env;
+  config.stdin_data = request.input;
   config.preopens = std::move(preopens);
   config.stdout_cap = request.limits.stdout_bytes;
   config.stderr_cap = request.limits.stderr_bytes;
@@ -134,7 +136,6 @@ class Execution {
     memory_out_ = preopens->memory_out;
     wasi_ = std::make_unique<wasi::WasiHost>(
         BuildWasiConfig(request_, std::move(preopens->preopens)), *environment_);
-    wasi_->SetStdin(request_.input);
     wasi_->Register(imports_);
     meter_.Register(imports_);
     return {};
@@ -319,11 +320,11 @@ void Execution::Finish(const Failure& failure, Instance* instance, const LoadedM
   if (instance != nullptr) record.peak_memory_bytes = instance->Memory().size();
   const wasi::OutputCapture& out = wasi_->stdout_capture();
   const wasi::OutputCapture& err = wasi_->stderr_capture();
-  record.stdout_data = out.bytes();
+  record.stdout_data.assign(out.bytes().begin(), out.bytes().end());
   record.stdout_data.insert(record.stdout_data.end(), wasm_main_output_.begin(),
                             wasm_main_output_.end());
   record.stdout_truncated = out.truncated();
-  record.stderr_data = err.bytes();
+  record.stderr_data.assign(err.bytes().begin(), err.bytes().end());
   record.stderr_truncated = err.truncated();
   if (memory_out_) record.out_files = CollectOut(*memory_out_, request_.limits.out_dir_bytes);
 

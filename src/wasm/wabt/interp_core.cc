@@ -253,7 +253,9 @@ Result<std::vector<Value>, Failure> CoreInstance::Call(const std::string& export
   wi::Values results;
   wi::Trap::Ptr trap;
   wi::Thread thread(core.store);
-  if (wabt::Failed(func->Call(thread, core.ToWabtValues(args), results, &trap))) {
+  // wabt 1.0.32 can record a trap yet report success (call stack overflow in
+  // call_indirect), so the trap pointer is checked too.
+  if (wabt::Failed(func->Call(thread, core.ToWabtValues(args), results, &trap)) || trap) {
     const std::string message = trap ? trap->message() : "unknown trap";
     return Fail(Failure{ClassifyTrap(message), message});
   }
@@ -293,7 +295,7 @@ Result<std::shared_ptr<const CoreModule>, Failure> Core::Compile(const std::uint
   const wabt::ReadBinaryOptions options(impl_->store.features(), nullptr,
                                         /*read_debug_names=*/false,
                                         /*stop_on_first_error=*/true,
-                                        /*fail_on_custom_section_error=*/false);
+                                        /*fail_on_custom_section_error=*/true);
   wabt::Errors errors;
   wi::ModuleDesc desc;
   if (wabt::Failed(wi::ReadBinaryInterp("module", data, size, options, &errors, &desc))) {
@@ -364,8 +366,9 @@ Result<std::unique_ptr<CoreInstance>, Failure> Core::Instantiate(
   }
   wi::Trap::Ptr trap;
   impl->instance = wi::Instance::Instantiate(impl_->store, wabt_module.ref(), imports, &trap);
-  if (!impl->instance) {
+  if (!impl->instance || trap) {
     const std::string message = trap ? trap->message() : "instantiation failed";
+    impl->instance.reset();
     impl->host_functions.clear();
     impl_->store.Collect();
     return Fail(Failure{ClassifyTrap(message), message});
