@@ -226,27 +226,10 @@ void DropStrayLocalNames(wabt::Module& module) {
 wabt::ReadBinaryOptions ReadOptions(bool read_debug_names) {
   return wabt::ReadBinaryOptions(SupportedFeatures(), /*log_stream=*/nullptr, read_debug_names,
                                  /*stop_on_first_error=*/true,
-                                 /*fail_on_custom_section_error=*/false);
+                                 /*fail_on_custom_section_error=*/true);
 }
 
 }  // namespace
-
-wabt::Features SupportedFeatures() {
-  // Start from nothing, so that a wabt upgrade enabling a proposal by
-  // default does not silently widen what MILF accepts.
-  wabt::Features features;
-#define WABT_FEATURE(variable, flag, default_, help) features.disable_##variable();
-#include "wabt/feature.def"
-#undef WABT_FEATURE
-  features.enable_sign_extension();
-  features.enable_sat_float_to_int();
-  features.enable_multi_value();
-  features.enable_bulk_memory();
-  features.enable_reference_types();
-  features.enable_simd();
-  features.enable_mutable_globals();
-  return features;
-}
 
 Result<std::unique_ptr<wabt::Module>, Failure> DecodeAndValidate(
     std::span<const std::uint8_t> wasm) {

@@ -13,6 +13,7 @@
 #include "base/result.h"
 #include "wabt/feature.h"
 #include "wabt/ir.h"
+#include "wasm/features.h"
 #include "wasm/status.h"
 
 namespace milf::wasm {
@@ -22,10 +23,6 @@ namespace milf::wasm {
 // level; at the limit they need about 2 MB of stack. Instrument's output
 // nests at most two levels deeper than its input.
 inline constexpr std::uint32_t kMaxBlockNesting = 10'000;
-
-// The proposals MILF accepts: MVP, sign extension, non-trapping float-to-int,
-// multi-value, bulk memory, reference types, SIMD, mutable globals.
-wabt::Features SupportedFeatures();
 
 // Function indices in the result are indices (never names), and the name
 // section, if any, has filled in Func::name (with wabt's '$' prefix).

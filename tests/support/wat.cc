@@ -1,9 +1,12 @@
 #include "support/wat.h"
 
+#include "wasm/features.h"
+
 #include <wabt/binary-writer.h>
 #include <wabt/error-formatter.h>
 #include <wabt/ir.h>
 #include <wabt/stream.h>
+#include <wabt/validator.h>
 #include <wabt/wast-lexer.h>
 #include <wabt/wast-parser.h>
 
@@ -13,14 +16,16 @@
 
 namespace milf::testing {
 
-Result<std::vector<std::uint8_t>> WatToWasm(std::string_view wat) {
+Result<std::vector<std::uint8_t>> WatToWasm(std::string_view wat, bool tail_calls) {
   wabt::Errors errors;
   std::unique_ptr<wabt::WastLexer> lexer =
       wabt::WastLexer::CreateBufferLexer("test.wat", wat.data(), wat.size(), &errors);
-  wabt::Features features;
+  wabt::Features features = wasm::SupportedFeatures();
+  features.set_tail_call_enabled(tail_calls);
   wabt::WastParseOptions parse_options(features);
   std::unique_ptr<wabt::Module> module;
-  if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options))) {
+  if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options)) ||
+      wabt::Failed(wabt::ValidateModule(module.get(), &errors, wabt::ValidateOptions(features)))) {
     return Fail("wat", wabt::FormatErrorsToString(errors, wabt::Location::Type::Text));
   }
   wabt::MemoryStream stream;

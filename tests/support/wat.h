@@ -11,8 +11,10 @@
 
 namespace milf::testing {
 
-// The binary module for `wat`, or an Error carrying wabt's diagnostics.
-Result<std::vector<std::uint8_t>> WatToWasm(std::string_view wat);
+// The binary module for `wat` (parsed and validated with MILF's feature
+// set, plus tail calls when asked, to build modules MILF must refuse), or an
+// Error carrying wabt's diagnostics. The name section is kept.
+Result<std::vector<std::uint8_t>> WatToWasm(std::string_view wat, bool tail_calls = false);
 
 // Like WatToWasm but aborts the test binary on a parse error: for modules
 // that are part of a test's fixture and must be valid.

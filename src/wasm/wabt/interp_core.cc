@@ -1,9 +1,10 @@
 // Compiled as C++17: see interp_core.h.
 #include "wasm/wabt/interp_core.h"
 
+#include "wasm/features.h"
+
 #include <wabt/binary-reader.h>
 #include <wabt/error-formatter.h>
-#include <wabt/feature.h>
 #include <wabt/interp/binary-reader-interp.h>
 #include <wabt/interp/interp.h>
 
@@ -15,18 +16,6 @@ namespace milf::wasm::wabt_interp {
 namespace {
 
 namespace wi = wabt::interp;
-
-wabt::Features Wasm2Features() {
-  wabt::Features features;  // wabt's defaults are WebAssembly 2.0; state them anyway
-  features.enable_sign_extension();
-  features.enable_sat_float_to_int();
-  features.enable_multi_value();
-  features.enable_bulk_memory();
-  features.enable_reference_types();
-  features.enable_simd();
-  features.enable_mutable_globals();
-  return features;
-}
 
 ValType FromWabt(wabt::Type type) {
   switch (type) {
@@ -107,7 +96,7 @@ RunStatus ClassifyTrap(const std::string& message) {
 // Externref values the host passes in become wabt Foreign objects; the map
 // keeps each alive and lets results map back to the host's handle.
 struct Core::Impl {
-  wi::Store store{Wasm2Features()};
+  wi::Store store{SupportedFeatures()};
   std::map<std::uint64_t, wi::Foreign::Ptr> externs;
 
   wi::Value ToWabtValue(const Value& value) {
