@@ -13,9 +13,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "subprocess.h"
+#include "support/subprocess.h"
 
-namespace milf::test {
+namespace milf::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -321,4 +321,4 @@ TEST(WasmMainExample, EmptyInputGivesEmptyOutput) {
 }
 
 }  // namespace
-}  // namespace milf::test
+}  // namespace milf::testing

@@ -1,4 +1,4 @@
-#include "subprocess.h"
+#include "support/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace milf::test {
+namespace milf::testing {
 namespace {
 
 class UniqueFd {
@@ -163,4 +163,4 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, std::stri
   return result;
 }
 
-}  // namespace milf::test
+}  // namespace milf::testing

@@ -13,7 +13,7 @@
 
 #include "base/result.h"
 
-namespace milf::test {
+namespace milf::testing {
 
 struct ProcessResult {
   int exit_code = -1;    // the child's exit status, or -1 if a signal ended it
@@ -27,4 +27,4 @@ struct ProcessResult {
 // Fails with code "io" if the process cannot be started or a pipe breaks.
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, std::string_view input);
 
-}  // namespace milf::test
+}  // namespace milf::testing
