@@ -2,17 +2,30 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
+#include <string_view>
+
 #include "cli/run_command.h"
+#include "cli/sandbox_check_command.h"
+#include "sandbox/pool.h"
+#include "sandbox/worker.h"
 
 namespace milf::cli {
 
 int Main(int argc, char** argv) {
+  // The sandbox's worker mode is not a subcommand: it is started by the
+  // pool, never by a user, and is kept out of --help.
+  if (argc >= 2 && std::string_view(argv[1]) == sandbox::kWorkerModeArgument) {
+    return sandbox::RunWorker({argv + 2, static_cast<std::size_t>(argc - 2)});
+  }
   CLI::App app{"MILF: Mobile Infra for Lambdas and Files"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "milf 0.1.0");
   int exit_status = 0;
   RunOptions run_options;
   AddRunCommand(app, run_options, exit_status);
+  SandboxCheckOptions check_options;
+  AddSandboxCheckCommand(app, check_options, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -12,13 +12,19 @@
 
 #include "base/result.h"
 #include "cli/record_json.h"
+#include "sandbox/pool.h"
 #include "wasm/runner.h"
 
 namespace milf::cli {
 namespace {
 
+// What a worker needs besides linear memory: code, heap, the compiled module.
+constexpr std::uint64_t kWorkerBaseMemoryMb = 256;
+constexpr std::uint64_t kWorkerCpuSlackSeconds = 3600;
+
 Result<std::vector<std::uint8_t>> ReadAll(std::istream& in, const std::string& what) {
-  std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
+                                  std::istreambuf_iterator<char>()};
   if (in.bad()) return Fail("io", "cannot read " + what);
   return bytes;
 }
@@ -81,6 +87,13 @@ Result<wasm::RunRequest> BuildRequest(const RunOptions& options,
   for (const std::string& spec : options.dirs) {
     auto mount = ParseDir(spec);
     if (!mount) return Fail(std::move(mount).error());
+    // A worker gets snapshots of host directories, so only /out can carry
+    // writes back (see src/sandbox/host_files.h).
+    if (!options.no_sandbox && !mount->read_only && mount->guest_path != "/out") {
+      return Fail("usage", "--dir " + spec +
+                               " is writable, which the sandbox cannot give: add "
+                               ":ro, write to /out with --out, or use --no-sandbox");
+    }
     request.mounts.push_back(std::move(*mount));
   }
   if (!options.out_dir.empty()) {
@@ -90,7 +103,8 @@ Result<wasm::RunRequest> BuildRequest(const RunOptions& options,
     request.mounts.push_back(wasm::Mount{"/out", options.out_dir, {}, false});
   }
   wasm::Limits& limits = request.limits;
-  limits.timeout = std::chrono::nanoseconds(static_cast<std::int64_t>(options.timeout_seconds * 1e9));
+  limits.timeout =
+      std::chrono::nanoseconds(static_cast<std::int64_t>(options.timeout_seconds * 1e9));
   limits.memory_bytes = options.memory_mb << 20;
   if (options.fuel) limits.fuel = *options.fuel;
   limits.stdout_bytes = limits.stderr_bytes = options.output_limit;
@@ -136,6 +150,43 @@ int ReportPlain(const wasm::RunRecord& record) {
   }
 }
 
+int Report(const RunOptions& options, const wasm::RunRecord& record) {
+  if (options.json) {
+    std::cout << boost::json::serialize(RecordToJson(record)) << "\n";
+    return 0;
+  }
+  return ReportPlain(record);
+}
+
+Result<wasm::RunRecord> RunInProcess(const wasm::RunRequest& request) {
+  std::cerr << "milf: --no-sandbox: running in-process, without the sandbox's walls\n";
+  wasm::Runner runner(wasm::NewInterpreterEngine());
+  return runner.Run(request);
+}
+
+// A one-worker pool for this one run. The worker's address-space quota
+// leaves room for the linear memory cap twice over (growth copies it) on
+// top of the engine's own needs.
+Result<wasm::RunRecord> RunSandboxed(const RunOptions& options, const wasm::RunRequest& request) {
+  auto command = sandbox::SelfWorkerCommand();
+  if (!command) return Fail(std::move(command).error());
+  sandbox::PoolOptions pool_options;
+  pool_options.worker_command = std::move(*command);
+  pool_options.worker_memory_bytes = 2 * request.limits.memory_bytes + (kWorkerBaseMemoryMb << 20);
+  // CPU time never outruns wall time in a single-threaded worker; the hour
+  // on top covers compiling.
+  pool_options.worker_cpu_seconds =
+      static_cast<std::uint64_t>(options.timeout_seconds) + kWorkerCpuSlackSeconds;
+  pool_options.warn = [](const std::string& warning) {
+    std::cerr << "milf: warning: " << warning << "\n";
+  };
+  auto pool = sandbox::Pool::Start(std::move(pool_options));
+  if (!pool) {
+    return Fail("sandbox", pool.error().message + " (--no-sandbox runs without the sandbox)");
+  }
+  return (*pool)->Run(request);
+}
+
 }  // namespace
 
 int RunModule(const RunOptions& options) {
@@ -149,13 +200,12 @@ int RunModule(const RunOptions& options) {
     std::cerr << "milf: " << request.error().message << "\n";
     return kExitFailure;
   }
-  wasm::Runner runner(wasm::NewInterpreterEngine());
-  const wasm::RunRecord record = runner.Run(*request);
-  if (options.json) {
-    std::cout << boost::json::serialize(RecordToJson(record)) << "\n";
-    return 0;
+  auto record = options.no_sandbox ? RunInProcess(*request) : RunSandboxed(options, *request);
+  if (!record) {
+    std::cerr << "milf: " << record.error().message << "\n";
+    return kExitFailure;
   }
-  return ReportPlain(record);
+  return Report(options, *record);
 }
 
 void AddRunCommand(CLI::App& app, RunOptions& options, int& exit_status) {
@@ -169,9 +219,11 @@ void AddRunCommand(CLI::App& app, RunOptions& options, int& exit_status) {
                   "Preopen a host directory: HOST[:GUEST][:ro] (GUEST defaults to /in)");
   run->add_option("--out", options.out_dir, "Host directory where the guest's /out ends up");
   run->add_option("--timeout", options.timeout_seconds, "Wall-clock limit in seconds")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   run->add_option("--memory", options.memory_mb, "Linear memory limit in MiB")
-      ->check(CLI::Range(1, 65536))->capture_default_str();
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
   run->add_option("--fuel", options.fuel, "Fuel budget (metered instructions)");
   run->add_flag("--deterministic", options.deterministic,
                 "Virtual clock driven by fuel, seeded randomness");
@@ -182,8 +234,11 @@ void AddRunCommand(CLI::App& app, RunOptions& options, int& exit_status) {
       ->capture_default_str();
   run->add_option("--output-overflow", options.output_overflow,
                   "What a full output does: truncate (flag it) or fail (status output_limit)")
-      ->check(CLI::IsMember({"truncate", "fail"}))->capture_default_str();
+      ->check(CLI::IsMember({"truncate", "fail"}))
+      ->capture_default_str();
   run->add_flag("--json", options.json, "Print the result record as one JSON object");
+  run->add_flag("--no-sandbox", options.no_sandbox,
+                "Run in this process instead of a locked-down sandbox worker");
   run->callback([&options, &exit_status] { exit_status = RunModule(options); });
 }
 

@@ -1,6 +1,7 @@
 // `milf run MODULE.wasm [options]`: runs one module locally and reports the
 // result, either as the guest's own streams and exit code or as one JSON
-// result record (--json).
+// result record (--json). The module runs in a one-worker sandbox pool
+// (src/sandbox/pool.h) unless --no-sandbox asks for the in-process runner.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -14,10 +15,10 @@ namespace milf::cli {
 
 struct RunOptions {
   std::string module_path;
-  std::string stdin_path;             // "" = no input, "-" = our stdin
+  std::string stdin_path;  // "" = no input, "-" = our stdin
   std::vector<std::string> args;
   std::vector<std::string> env;
-  std::vector<std::string> dirs;      // HOST[:GUEST][:ro]
+  std::vector<std::string> dirs;  // HOST[:GUEST][:ro]
   std::string out_dir;
   double timeout_seconds = 5;
   std::uint64_t memory_mb = 64;
@@ -28,6 +29,7 @@ struct RunOptions {
   std::uint64_t output_limit = 1 << 20;
   std::string output_overflow = "truncate";
   bool json = false;
+  bool no_sandbox = false;  // run in-process instead of in a sandbox worker
 };
 
 // Registers the subcommand; `run` is invoked when it is selected and its exit

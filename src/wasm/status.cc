@@ -6,7 +6,7 @@
 namespace milf::wasm {
 namespace {
 
-constexpr std::array<std::pair<RunStatus, std::string_view>, 13> kNames{{
+constexpr std::array<std::pair<RunStatus, std::string_view>, 15> kNames{{
     {RunStatus::kOk, "ok"},
     {RunStatus::kExitNonzero, "exit_nonzero"},
     {RunStatus::kTrap, "trap"},
@@ -20,6 +20,8 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 13> kNames{{
     {RunStatus::kInvalidModule, "invalid_module"},
     {RunStatus::kLinkError, "link_error"},
     {RunStatus::kInternalError, "internal_error"},
+    {RunStatus::kCrashed, "crashed"},
+    {RunStatus::kSandboxViolation, "sandbox_violation"},
 }};
 
 }  // namespace

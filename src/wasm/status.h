@@ -24,6 +24,8 @@ enum class RunStatus {
   kInvalidModule,   // decode or validation failed
   kLinkError,       // an import could not be satisfied
   kInternalError,   // a bug or an unexpected host failure
+  kCrashed,         // the sandbox worker died (a signal); the message names it
+  kSandboxViolation,  // the sandbox worker made a forbidden system call
 };
 
 std::string_view StatusName(RunStatus status);

@@ -1,0 +1,35 @@
+// Lockdown: what a worker does to itself after start-up and before its
+// first job. In order: an empty, read-only root in its own mount namespace;
+// a fixed hostname in its UTS namespace; no capabilities (bounding and
+// ambient sets cleared, an unprivileged uid when it started as real root);
+// not dumpable; every descriptor but the channel closed; an empty
+// environment; rlimits (address space, CPU, descriptors, processes, file
+// size, core dumps); no_new_privs; and the seccomp allowlist
+// (seccomp_policy.h).
+//
+// Each step that the kernel refuses is reported as a missing wall and the
+// rest carry on: the supervisor decides what a missing wall means. The
+// process must be single-threaded and done with every file it needs: after
+// lockdown it has no filesystem and may open nothing.
+#pragma once
+
+#include <cstdint>
+
+#include "sandbox/walls.h"
+
+namespace milf::sandbox {
+
+struct LockdownConfig {
+  int channel_fd = -1;
+  std::uint32_t namespaces = 0;    // CLONE_NEW* flags the process was created with
+  std::uint64_t memory_bytes = 0;  // RLIMIT_AS
+  std::uint64_t cpu_seconds = 0;   // RLIMIT_CPU (soft = hard)
+  bool seccomp = true;
+};
+
+Walls Lockdown(const LockdownConfig& config);
+
+// The uid and gid a worker started as real root switches to.
+inline constexpr unsigned kUnprivilegedId = 65534;
+
+}  // namespace milf::sandbox
