@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "cli/node_command.h"
 #include "cli/run_command.h"
 #include "cli/sandbox_check_command.h"
 #include "sandbox/pool.h"
@@ -26,6 +27,7 @@ int Main(int argc, char** argv) {
   AddRunCommand(app, run_options, exit_status);
   SandboxCheckOptions check_options;
   AddSandboxCheckCommand(app, check_options, exit_status);
+  AddNodeCommand(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
