@@ -1,0 +1,56 @@
+#include "store/store.h"
+
+#include <array>
+#include <utility>
+
+namespace milf::store {
+namespace {
+
+constexpr std::array<std::pair<InvocationState, const char*>, 6> kStateNames{{
+    {InvocationState::kQueued, "queued"},
+    {InvocationState::kDispatched, "dispatched"},
+    {InvocationState::kRunning, "running"},
+    {InvocationState::kSucceeded, "succeeded"},
+    {InvocationState::kFailed, "failed"},
+    {InvocationState::kTimedOut, "timed_out"},
+}};
+
+}  // namespace
+
+std::string StateName(InvocationState state) {
+  for (const auto& [value, name] : kStateNames) {
+    if (value == state) return name;
+  }
+  return "unknown";
+}
+
+Result<std::vector<Status>> Store::ApplyTransitions(const std::vector<Transition>& transitions,
+                                                    Millis now) {
+  std::vector<Status> outcomes;
+  outcomes.reserve(transitions.size());
+  for (const Transition& transition : transitions) {
+    switch (transition.kind) {
+      case Transition::Kind::kDispatch:
+        outcomes.push_back(
+            MarkDispatched(transition.id, transition.node_id, transition.lease_deadline, now));
+        break;
+      case Transition::Kind::kStart:
+        outcomes.push_back(MarkRunning(transition.id, transition.lease_deadline, now));
+        break;
+      case Transition::Kind::kComplete:
+        outcomes.push_back(Complete(transition.id, transition.node_id, transition.final_state,
+                                    transition.result, now));
+        break;
+    }
+  }
+  return outcomes;
+}
+
+std::optional<InvocationState> ParseState(const std::string& name) {
+  for (const auto& [value, name_of] : kStateNames) {
+    if (name == name_of) return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace milf::store
