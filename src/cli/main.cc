@@ -5,9 +5,13 @@
 #include <cstddef>
 #include <string_view>
 
+#include "cli/client_commands.h"
 #include "cli/node_command.h"
 #include "cli/run_command.h"
+#include "cli/up_command.h"
 #include "cli/sandbox_check_command.h"
+#include "cli/server_command.h"
+#include "cli/user_command.h"
 #include "sandbox/pool.h"
 #include "sandbox/worker.h"
 
@@ -27,7 +31,11 @@ int Main(int argc, char** argv) {
   AddRunCommand(app, run_options, exit_status);
   SandboxCheckOptions check_options;
   AddSandboxCheckCommand(app, check_options, exit_status);
+  AddClientCommands(app, exit_status);
+  AddUpCommand(app, exit_status);
   AddNodeCommand(app, exit_status);
+  AddServerCommand(app, exit_status);
+  AddUserCommands(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
