@@ -25,19 +25,8 @@ build: deps ## Configure (CMake, Ninja) into build/ and compile everything
 test: build ## Build, then run the whole test suite with ctest
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
 
-up: build ## Build, then run every example lambda with `milf run`
-	@for wasm in $(BUILD_DIR)/examples/*.wasm; do \
-	  name=$$(basename "$$wasm" .wasm); \
-	  printf '\n== %s ==\n' "$$name"; \
-	  case "$$name" in \
-	    echo)           printf 'echo from MILF\n' | $(MILF) run "$$wasm" --stdin - ;; \
-	    sha256)         printf 'abc' | $(MILF) run "$$wasm" --stdin - ;; \
-	    json_transform) printf '{"name":"demo","values":[1,2,3.5]}' | $(MILF) run "$$wasm" --stdin - ;; \
-	    wordcount)      $(MILF) run "$$wasm" --dir $(CURDIR)/examples:/in:ro ;; \
-	    wasm_main)      printf 'shout this\n' | $(MILF) run "$$wasm" --invoke wasm_main --stdin - ;; \
-	    *)              $(MILF) run "$$wasm" </dev/null ;; \
-	  esac || echo "(exit status $$?)"; \
-	done
+up: build ## Build, then run the platform: a server and a local node in one process (milf up)
+	@$(MILF) up --listen 127.0.0.1:8080 --data milf-data --slots 2 --examples $(BUILD_DIR)/examples
 
 bench: build ## Build, then run every benchmark in build/bin/bench_*
 	@for bench in $(BUILD_DIR)/bin/bench_*; do \
