@@ -1,8 +1,8 @@
 #include "fixtures.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
