@@ -1,5 +1,8 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include <chrono>
+#include <thread>
+
 #include <sqlite3.h>
 
 #include <utility>
@@ -185,14 +188,7 @@ Status Db::Configure(Access access) {
   // reader finds it already done. Reading the mode back also proves the
   // file is a database at all.
   if (access == Access::kReadWrite) {
-    auto mode = Prepare("PRAGMA journal_mode=WAL");
-    if (!mode) return Fail(std::move(mode).error());
-    auto row = mode->Step();
-    if (!row) return Fail(std::move(row).error());
-    if (!*row || mode->Text(0) != "wal") {
-      return Fail("io", path_ + ": cannot switch the database to WAL mode (journal_mode is " +
-                            (*row ? mode->Text(0) : std::string("unknown")) + ")");
-    }
+    if (auto switched = SwitchToWal(); !switched) return switched;
   }
   // synchronous=NORMAL in WAL mode: a commit is durable against a process
   // crash at once and against power loss from the next checkpoint on.
@@ -203,6 +199,30 @@ Status Db::Configure(Access access) {
                   : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
                     "PRAGMA cache_size=-8192; PRAGMA query_only=ON; "
                     "SELECT count(*) FROM sqlite_schema;");
+}
+
+// Switching the journal mode needs an exclusive lock and SQLite answers
+// SQLITE_BUSY at once, without its busy handler, while another connection
+// is opening the same new file; so the switch is retried until the busy
+// timeout.
+Status Db::SwitchToWal() {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  while (true) {
+    auto mode = Prepare("PRAGMA journal_mode=WAL");
+    if (!mode) return Fail(std::move(mode).error());
+    auto row = mode->Step();
+    if (row) {
+      if (*row && mode->Text(0) == "wal") return {};
+      return Fail("io", path_ + ": cannot switch the database to WAL mode (journal_mode is " +
+                            (*row ? mode->Text(0) : std::string("unknown")) + ")");
+    }
+    const bool busy = (sqlite3_errcode(handle_) & 0xff) == SQLITE_BUSY;
+    if (!busy || std::chrono::steady_clock::now() >= deadline) {
+      return Fail(std::move(row).error());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 }
 
 Result<Query> Db::Prepare(std::string_view sql) {

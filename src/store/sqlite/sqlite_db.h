@@ -129,6 +129,7 @@ class Db {
 
   Db(sqlite3* handle, std::string path);
   Status Configure(Access access);
+  Status SwitchToWal();
 
   static int WalHookTrampoline(void* self, sqlite3* handle, const char* schema, int frames);
 
