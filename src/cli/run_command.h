@@ -30,6 +30,7 @@ struct RunOptions {
   std::string output_overflow = "truncate";
   bool json = false;
   bool no_sandbox = false;  // run in-process instead of in a sandbox worker
+  std::string tier = "interp";  // "interp" or "aot" (wasm::NewEngineForTier)
 };
 
 // Registers the subcommand; `run` is invoked when it is selected and its exit

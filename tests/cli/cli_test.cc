@@ -161,7 +161,31 @@ TEST_F(CliTest, OutDirectoryReceivesTheGuestsFiles) {
   EXPECT_EQ(content, "42\n");
 }
 
+TEST_F(CliTest, AotTierGivesTheSameRecordAsTheInterpreter) {
+  const std::vector<std::string> common = {kExamples + "echo.wasm", "--stdin", "-", "--json",
+                                           "--no-sandbox", "--deterministic"};
+  std::vector<std::string> interp = common;
+  interp.insert(interp.end(), {"--tier", "interp"});
+  std::vector<std::string> aot = common;
+  aot.insert(aot.end(), {"--tier", "aot"});
+  const ProcessResult on_interp = Run(interp, "same bytes");
+  const ProcessResult on_aot = Run(aot, "same bytes");
+  ASSERT_EQ(on_aot.exit_code, 0) << on_aot.err;
+  const auto a = boost::json::parse(on_interp.out).as_object();
+  const auto b = boost::json::parse(on_aot.out).as_object();
+  EXPECT_EQ(b.at("status").as_string(), "ok");
+  EXPECT_EQ(a.at("stdout"), b.at("stdout"));
+  EXPECT_EQ(a.at("fuel_used"), b.at("fuel_used"));
+}
+
+TEST_F(CliTest, AotTierNeedsNoSandboxForNow) {
+  const ProcessResult result = Run({kExamples + "hello.wasm", "--tier", "aot"});
+  EXPECT_EQ(result.exit_code, 125);
+  EXPECT_NE(result.err.find("--no-sandbox"), std::string::npos) << result.err;
+}
+
 TEST_F(CliTest, BadFlagsAreRefused) {
+  EXPECT_EQ(Run({kExamples + "hello.wasm", "--tier", "jit"}).exit_code, 2);
   EXPECT_EQ(Run({kExamples + "hello.wasm", "--memory", "0"}).exit_code, 2);
   const ProcessResult bad_dir = Run({kExamples + "hello.wasm", "--dir", "/nonexistent-dir:/in"});
   EXPECT_EQ(bad_dir.exit_code, 125);
