@@ -151,9 +151,6 @@ class Execution {
            record);
   }
 
-  const FuelMeter& meter() const { return meter_; }
-  const wasi::WasiHost* wasi() const { return wasi_.get(); }
-
  private:
   std::unique_ptr<wasi::WasiEnvironment> MakeEnvironment(const Clock& clock,
                                                          std::int64_t deadline_nanos) const {
