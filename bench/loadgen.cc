@@ -10,6 +10,12 @@
 //     each on its own kept-alive connection, for a bounded time; completed
 //     invocations per second.
 //
+// With each figure it prints the CPU time the run cost per invocation, per
+// process (server; nodes with their sandbox workers; this load generator),
+// from /proc: wall-clock figures on a shared machine are noisy, CPU time
+// per invocation much less so. The throughput line also gives the load
+// average, to judge how busy the machine was.
+//
 // Usage: bench_backbone [--latency-seconds S] [--throughput-seconds S]
 //                       [--clients N] [--slots N] [--milf PATH]
 #include <fcntl.h>
@@ -35,7 +41,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +64,7 @@ namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+constexpr int kWarmup = 100;  // requests before each latency measurement
 constexpr char kAdminPassword[] = "bench-admin-password";
 // The smallest function there is: _start returns at once, no output.
 constexpr char kTrivialWat[] = R"((module (memory (export "memory") 1) (func (export "_start"))))";
@@ -94,6 +103,8 @@ class Process {
     posix_spawn_file_actions_destroy(&actions);
   }
 
+  pid_t pid() const { return pid_; }
+
   ~Process() {
     ::kill(pid_, SIGTERM);
     const auto deadline = Clock::now() + std::chrono::seconds(10);
@@ -121,9 +132,84 @@ void WaitFor(const std::string& what, Condition condition) {
   }
 }
 
+// CPU seconds (user + system) a process and its live descendants have
+// used, from /proc/PID/stat. Descendants count so that a node's sandbox
+// workers are charged to it; workers that exited are in their parent's
+// children times once reaped, which /proc also reports.
+double CpuSeconds(pid_t root) {
+  struct Stat {
+    pid_t parent = 0;
+    double seconds = 0;
+  };
+  std::map<pid_t, Stat> all;
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator("/proc", ignored)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = ReadFile(entry.path() / "stat");
+    // The command name (field 2) may hold spaces; the fields after it do not.
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string state;
+    Stat parsed;
+    double skip = 0;
+    double utime = 0;
+    double stime = 0;
+    double cutime = 0;
+    double cstime = 0;
+    fields >> state >> parsed.parent;
+    for (int field = 5; field <= 13; ++field) fields >> skip;
+    fields >> utime >> stime >> cutime >> cstime;
+    if (!fields) continue;
+    parsed.seconds = (utime + stime + cutime + cstime) / ticks;
+    all.emplace(std::stoi(name), parsed);
+  }
+  double total = 0;
+  for (const auto& [pid, stat] : all) {
+    for (pid_t at = pid; at > 1;) {
+      if (at == root) {
+        total += stat.seconds;
+        break;
+      }
+      const auto up = all.find(at);
+      if (up == all.end()) break;
+      at = up->second.parent;
+    }
+  }
+  return total;
+}
+
+std::string LoadAverage() {
+  const std::string text = ReadFile("/proc/loadavg");
+  std::istringstream fields(text);
+  std::string one, five, fifteen;
+  fields >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
+// CPU seconds of the server, the nodes and this process, sampled together.
+struct CpuSample {
+  double server = 0;
+  double nodes = 0;
+  double loadgen = 0;
+};
+
 double Percentile(std::vector<double>& sorted, double p) {
   const std::size_t index = std::min(sorted.size() - 1, static_cast<std::size_t>(p * static_cast<double>(sorted.size())));
   return sorted[index];
+}
+
+void ReportCpu(const CpuSample& before, const CpuSample& after, std::uint64_t invocations) {
+  if (invocations == 0) return;
+  const double n = static_cast<double>(invocations);
+  const double server = (after.server - before.server) * 1e6 / n;
+  const double nodes = (after.nodes - before.nodes) * 1e6 / n;
+  const double loadgen = (after.loadgen - before.loadgen) * 1e6 / n;
+  std::printf("%-38s server=%.0f us  nodes+workers=%.0f us  loadgen=%.0f us  total=%.0f us\n",
+              "  cpu per invocation", server, nodes, loadgen, server + nodes + loadgen);
+  std::fflush(stdout);
 }
 
 void Report(const std::string& label, std::vector<double> micros) {
@@ -263,6 +349,14 @@ class Bench {
     });
   }
 
+  CpuSample Cpu() const {
+    CpuSample sample;
+    sample.server = CpuSeconds(server_->pid());
+    for (const auto& node : nodes_) sample.nodes += CpuSeconds(node->pid());
+    sample.loadgen = CpuSeconds(::getpid()) - sample.server - sample.nodes;
+    return sample;
+  }
+
   void Latency() {
     auto http = client::HttpClient::Create(url_);
     client::HttpRequest invoke;
@@ -273,7 +367,7 @@ class Bench {
     health.target = "/healthz";
     const auto measure = [&](const client::HttpRequest& request, double seconds, bool invocation) {
       std::vector<double> micros;
-      for (int warmup = 0; warmup < 100; ++warmup) (void)(*http)->Send(request);
+      for (int warmup = 0; warmup < kWarmup; ++warmup) (void)(*http)->Send(request);
       const auto end = Clock::now() + std::chrono::duration<double>(seconds);
       while (Clock::now() < end) {
         const auto start = Clock::now();
@@ -288,7 +382,12 @@ class Bench {
       return micros;
     };
     Report("baseline: GET /healthz", measure(health, 1, false));
-    Report("sync invoke, 1 node, 1 client", measure(invoke, options_.latency_seconds, true));
+    const CpuSample before = Cpu();
+    auto micros = measure(invoke, options_.latency_seconds, true);
+    const CpuSample after = Cpu();
+    const std::size_t count = micros.size() + kWarmup;  // the CPU figures include the warm-up
+    Report("sync invoke, 1 node, 1 client", std::move(micros));
+    ReportCpu(before, after, count);
   }
 
   void Throughput() {
@@ -297,6 +396,7 @@ class Bench {
     const auto endpoints = resolver.resolve(url_.host, std::to_string(url_.port));
     std::atomic<std::uint64_t> done = 0;
     std::atomic<std::uint64_t> failed = 0;
+    const CpuSample cpu_before = Cpu();
     const auto start = Clock::now();
     const auto end = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(options_.throughput_seconds));
@@ -307,10 +407,12 @@ class Bench {
     }
     io.run();
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("%-38s %.0f invocations/s  (%llu in %.1f s, %llu not succeeded)\n",
+    const CpuSample cpu_after = Cpu();
+    std::printf("%-38s %.0f invocations/s  (%llu in %.1f s, %llu not succeeded; load average %s)\n",
                 fmt::format("throughput, 2 nodes x {} slots, {} clients", options_.slots, options_.clients).c_str(),
                 static_cast<double>(done) / seconds, static_cast<unsigned long long>(done.load()), seconds,
-                static_cast<unsigned long long>(failed.load()));
+                static_cast<unsigned long long>(failed.load()), LoadAverage().c_str());
+    ReportCpu(cpu_before, cpu_after, done + failed);
   }
 
  private:

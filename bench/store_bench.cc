@@ -296,6 +296,43 @@ BENCHMARK(BM_QuotaCounts)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
+// The function list's 24-hour statistics with `range(0)` finished
+// invocations of the user in the window: one pass over the window's index
+// range, reading each row's scalar columns.
+void BM_FunctionStats(benchmark::State& state) {
+  Bench bench;
+  const int existing = static_cast<int>(state.range(0));
+  for (int done = 0; done < existing; done += 1'000) {
+    const std::vector<std::string> ids =
+        bench.EnqueueMany(std::min(1'000, existing - done), 1'700'000'000'000);
+    std::vector<Store::Transition> finish;
+    for (const std::string& id : ids) {
+      Store::Transition transition;
+      transition.id = id;
+      transition.node_id = "node";
+      transition.kind = Store::Transition::Kind::kDispatch;
+      transition.lease_deadline = 1'700'000'010'000;
+      finish.push_back(transition);
+      transition.kind = Store::Transition::Kind::kComplete;
+      transition.result = Bench::Result();
+      finish.push_back(std::move(transition));
+    }
+    auto applied = bench.store->ApplyTransitions(finish, 1'700'000'000'000);
+    if (!applied.ok()) std::abort();
+    for (const Status& each : *applied) Check(each, "finish");
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(bench.store->ListFunctionStats(bench.user.id, 1'699'999'999'000));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FunctionStats)
+    ->ArgName("rows")
+    ->Arg(1'000)
+    ->Arg(100'000)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 // Baselines: raw SQLite on the store's own file and schema.
 struct RawDb {
   explicit RawDb(const std::string& path) {

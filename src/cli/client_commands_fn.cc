@@ -1,7 +1,10 @@
 // milf fn deploy|ls|show|rm|schedule|schedules|unschedule.
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -9,7 +12,10 @@
 #include "cli/client_commands.h"
 #include "cli/client_commands_common.h"
 #include "cli/client_commands_output.h"
+#include "client/api_client.h"
 #include "client/json.h"
+#include "compiler/source/diagnostics.h"
+#include "compiler/source/project.h"
 #include "client/url.h"
 
 namespace milf::cli {
@@ -33,6 +39,8 @@ struct DeployOptions {
   std::optional<std::int64_t> fuel;
   std::vector<std::string> env;
   std::optional<std::string> entry;
+  std::optional<std::string> entry_file;
+  std::optional<std::string> tier;
   bool json = false;
 };
 
@@ -65,6 +73,67 @@ std::string SettingsSummary(const boost::json::value& settings) {
   return out;
 }
 
+// What `milf fn deploy` sends for FILE: a .wasm as is; a source file, an
+// archive or a directory to the compiler service.
+struct Upload {
+  bool compile = false;
+  std::string content_type;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> query;
+};
+
+bool EndsWith(const std::string& text, std::string_view suffix) { return text.ends_with(suffix); }
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) return Fail("io", "cannot read " + path);
+  return text.str();
+}
+
+Result<Upload> SourceUpload(const std::string& path) {
+  Upload upload;
+  if (std::filesystem::is_directory(path)) {
+    auto packed = compiler::PackDirectory(path);
+    if (!packed) return Fail("usage", packed.error().message);
+    upload.compile = true;
+    upload.content_type = "application/gzip";
+    upload.body = std::move(*packed);
+    return upload;
+  }
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (EndsWith(name, ".tar") || EndsWith(name, ".tgz") || EndsWith(name, ".tar.gz") ||
+      EndsWith(name, ".zip")) {
+    upload.content_type = EndsWith(name, ".zip")   ? "application/zip"
+                          : EndsWith(name, ".tar") ? "application/x-tar"
+                                                   : "application/gzip";
+  } else if (compiler::LanguageOfFile(name)) {
+    upload.content_type = "text/plain; charset=utf-8";
+    upload.query.emplace_back("filename", name);
+  } else {
+    return upload;  // a module: uploaded as is
+  }
+  auto body = ReadWholeFile(path);
+  if (!body) return Fail(std::move(body).error());
+  upload.compile = true;
+  upload.body = std::move(*body);
+  return upload;
+}
+
+// Diagnostics from a compile answer, on stderr as a compiler prints them.
+void PrintDiagnostics(const boost::json::value& answer) {
+  for (const auto& item : GetArray(answer, "diagnostics")) {
+    compiler::Diagnostic diagnostic;
+    diagnostic.file = GetString(item, "file");
+    diagnostic.line = static_cast<int>(GetInt(item, "line").value_or(0));
+    diagnostic.column = static_cast<int>(GetInt(item, "column").value_or(0));
+    diagnostic.severity = GetString(item, "severity");
+    diagnostic.message = GetString(item, "message");
+    std::cerr << compiler::FormatDiagnostic(diagnostic) << "\n";
+  }
+}
+
 Result<int> Deploy(const DeployOptions& options) {
   std::vector<std::pair<std::string, std::string>> query;
   if (options.memory_mb) query.emplace_back("memory_mb", std::to_string(*options.memory_mb));
@@ -72,26 +141,54 @@ Result<int> Deploy(const DeployOptions& options) {
     query.emplace_back("timeout_ms", std::to_string(static_cast<std::int64_t>(std::llround(*options.timeout_s * 1000))));
   }
   if (options.fuel) query.emplace_back("fuel", std::to_string(*options.fuel));
+  if (options.tier) query.emplace_back("tier", *options.tier);
   for (const std::string& entry : options.env) {
     if (entry.find('=') == std::string::npos) return Fail("usage", "--env takes KEY=VALUE, got '" + entry + "'");
     query.emplace_back("env", entry);
   }
   if (options.entry) query.emplace_back("entry", *options.entry);
 
-  auto body = client::FileBody(options.file);
-  if (!body) return Fail(std::move(body).error());
+  auto upload = SourceUpload(options.file);
+  if (!upload) return Fail(std::move(upload).error());
+  std::unique_ptr<client::BodySource> file_body;
+  if (!upload->compile) {
+    auto body = client::FileBody(options.file);
+    if (!body) return Fail(std::move(body).error());
+    file_body = std::move(*body);
+  }
+  for (auto& parameter : upload->query) query.push_back(std::move(parameter));
+  if (options.entry_file) {
+    if (!upload->compile || !upload->query.empty()) {
+      return Fail("usage", "--entry-file is for a directory or an archive");
+    }
+    query.emplace_back("entry_file", *options.entry_file);
+  }
   auto api = OpenSession(kDeployTimeoutMs);
   if (!api) return Fail(std::move(api).error());
-  ProgressBar bar("uploading " + options.name);
+  ProgressBar bar((upload->compile ? "compiling " : "uploading ") + options.name);
   client::HttpRequest request;
-  request.method = "PUT";
-  request.target = "/functions/" + Segment(options.name) + client::QueryString(query);
-  request.content_type = "application/wasm";
-  request.stream = body->get();
-  request.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); };
-  auto response = (*api)->Call(std::move(request));
+  if (upload->compile) {
+    request.method = "POST";
+    request.target = "/functions/" + Segment(options.name) + "/source" + client::QueryString(query);
+    request.content_type = upload->content_type;
+    request.body = std::move(upload->body);
+  } else {
+    request.method = "PUT";
+    request.target = "/functions/" + Segment(options.name) + client::QueryString(query);
+    request.content_type = "application/wasm";
+    request.stream = file_body.get();
+    request.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); };
+  }
+  auto response = (*api)->Send(std::move(request));
   bar.Finish();
   if (!response) return Fail(std::move(response).error());
+  if (upload->compile && response->status == 422) {
+    auto failed = client::ParseJson(response->body);
+    if (!failed) return Fail("protocol", "the server's compile answer is not JSON");
+    PrintDiagnostics(*failed);
+    return kExitError;
+  }
+  if (response->status >= 400) return Fail(client::ErrorFromResponse(*response));
   auto answer = client::ParseJson(response->body);
   if (!answer) return Fail("protocol", "the server's deploy answer is not JSON");
   if (options.json) {
@@ -104,6 +201,16 @@ Result<int> Deploy(const DeployOptions& options) {
             << ", sha256 " << ShortHash(GetString(*answer, "module_sha256")) << "; "
             << SettingsSummary(Member(*answer, "settings") ? *Member(*answer, "settings") : boost::json::value())
             << ").\n";
+  if (const boost::json::value* compile = Member(*answer, "compile")) {
+    PrintDiagnostics(*compile);
+    std::cout << "Compiled " << GetString(*compile, "language") << " in "
+              << ScalarText(Member(*compile, "duration_ms")) << " ms"
+              << (Member(*compile, "cached") != nullptr && Member(*compile, "cached")->is_bool() &&
+                          Member(*compile, "cached")->as_bool()
+                      ? " (cached)"
+                      : "")
+              << ".\n";
+  }
   return 0;
 }
 
@@ -255,14 +362,21 @@ void AddFunctionCommands(CLI::App& app, int& exit_status) {
   fn->require_subcommand(1);
 
   auto deploy = std::make_shared<DeployOptions>();
-  CLI::App* deploy_cmd = fn->add_subcommand("deploy", "Upload FILE.wasm as a new version of function NAME");
+  CLI::App* deploy_cmd = fn->add_subcommand(
+      "deploy", "Deploy FILE as a new version of function NAME: a .wasm as is; a source file "
+                "(.c .cc .cpp .cxx .ts .rs), a directory or a .tar/.tgz/.zip compiled by the server");
   deploy_cmd->add_option("name", deploy->name, "Function name: [a-z0-9][a-z0-9_-]*")->required();
-  deploy_cmd->add_option("file", deploy->file, "The WebAssembly module")->required()->check(CLI::ExistingFile);
+  deploy_cmd->add_option("file", deploy->file, "The module, source file, archive or directory")->required()->check(CLI::ExistingPath);
   deploy_cmd->add_option("--memory", deploy->memory_mb, "Memory limit in MB")->check(CLI::PositiveNumber);
   deploy_cmd->add_option("--timeout", deploy->timeout_s, "Wall-clock limit in seconds")->check(CLI::PositiveNumber);
   deploy_cmd->add_option("--fuel", deploy->fuel, "Instruction budget")->check(CLI::PositiveNumber);
   deploy_cmd->add_option("--env", deploy->env, "Environment variable KEY=VALUE (repeatable)");
   deploy_cmd->add_option("--entry", deploy->entry, "Export to call instead of _start (e.g. wasm_main)");
+  deploy_cmd->add_option("--tier", deploy->tier, "Execution tier: auto (AOT once a node has it), interp or aot")
+      ->check(CLI::IsMember({"auto", "interp", "aot"}));
+  deploy_cmd->add_option("--entry-file", deploy->entry_file,
+                         "The entry source file of a directory or archive (default: main.c, main.cpp, "
+                         "index.ts, main.rs, or the only source file at the top)");
   AddJsonFlag(deploy_cmd, deploy->json);
   SetAction(deploy_cmd, exit_status, [deploy] { return Deploy(*deploy); });
 

@@ -20,6 +20,8 @@ void AddServerCommand(CLI::App& app, int& exit_status) {
   command->add_option("--threads", options->threads, "I/O threads")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  command->add_option("--web", options->web_root,
+                      "Serve the built dashboard in DIR at / (make build puts it in build/web)");
   command->callback([options, &exit_status] { exit_status = RunServer(*options); });
 }
 
@@ -36,6 +38,7 @@ int RunServer(const ServerCommandOptions& options) {
   server_options.listen = options.listen;
   server_options.data_dir = options.data_dir;
   server_options.io_threads = options.threads;
+  server_options.web_root = options.web_root;
   auto started = server::Server::Start(std::move(server_options));
   if (!started) {
     std::cerr << "milf: server: " << started.error().message << "\n";
@@ -44,6 +47,10 @@ int RunServer(const ServerCommandOptions& options) {
   std::unique_ptr<server::Server>& server = *started;
   std::cout << "milf server listening on " << server->url() << " (data in " << options.data_dir
             << ")" << std::endl;
+  if (!options.web_root.empty()) {
+    std::cout << "milf server: dashboard at " << server->url() << "/ (from " << options.web_root
+              << ")" << std::endl;
+  }
 
   int received = 0;
   sigwait(&signals, &received);

@@ -59,6 +59,19 @@ fs::path DefaultExamplesDir() {
   return self.parent_path().parent_path() / "examples";
 }
 
+// The built dashboard near this binary: build/web beside build/bin (make
+// build), else web/dist of the source tree holding build/ (npm run build).
+std::optional<fs::path> DefaultWebRoot() {
+  std::error_code error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  if (error) return std::nullopt;
+  const fs::path build = self.parent_path().parent_path();
+  for (const fs::path& candidate : {build / "web", build.parent_path() / "web" / "dist"}) {
+    if (fs::is_regular_file(candidate / "index.html", error)) return candidate;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> ReadFirstLine(const fs::path& path) {
   std::ifstream in(path);
   std::string line;
@@ -193,6 +206,8 @@ void AddUpCommand(CLI::App& app, int& exit_status) {
   command->add_option("--data", options->data_dir, "Data directory")->capture_default_str();
   command->add_option("--slots", options->slots, "Slots of the local node")->check(CLI::Range(1, 256))->capture_default_str();
   command->add_option("--examples", options->examples_dir, "Directory of example .wasm modules (default: BIN/../examples)");
+  command->add_option("--web", options->web_root,
+                      "Serve the built dashboard in DIR at / (default: BIN/../web, else BIN/../../web/dist, if built)");
   command->callback([options, &exit_status] { exit_status = RunUp(*options); });
 }
 
@@ -210,6 +225,12 @@ int RunUp(const UpOptions& options) {
   server_options.listen = options.listen;
   server_options.data_dir = options.data_dir;
   server_options.announce = nullptr;
+  if (!options.web_root.empty()) {
+    server_options.web_root = options.web_root;
+  } else if (auto found = DefaultWebRoot()) {
+    server_options.web_root = found->string();
+  }
+  const std::string web_root = server_options.web_root;
   auto started = server::Server::Start(std::move(server_options));
   if (!started) {
     console.Err("server: " + started.error().message);
@@ -219,6 +240,8 @@ int RunUp(const UpOptions& options) {
   const fs::path data_dir = options.data_dir;
   const AdminPassword admin = FindAdminPassword(server, data_dir);
   console.Out("MILF is up at  " + server.url());
+  console.Out("Dashboard:     " + (web_root.empty() ? std::string("not built (make build puts it in build/web)")
+                                                     : server.url() + "/  (from " + web_root + ")"));
   console.Out("Admin user:    " + std::string(kAdmin));
   console.Out("Password:      " + admin.shown);
   console.Out("Sign in with:  milf login --server " + server.url() + " --user admin");

@@ -24,6 +24,7 @@ proto::Hello Agent::MakeHello() const {
   hello.target = options_.target;
   hello.slots = options_.slots;
   hello.cached_modules = store_.List();
+  if (options_.artifacts != nullptr) hello.aot_target = options_.artifacts->target();
   // Results still owed count as running: the server must keep their
   // invocations leased to this node until the results arrive.
   hello.running.assign(running_.begin(), running_.end());
@@ -33,6 +34,7 @@ proto::Hello Agent::MakeHello() const {
 
 void Agent::Attach(Link& link, const proto::Welcome& welcome) {
   link_ = &link;
+  if (options_.artifacts != nullptr) options_.artifacts->UseServerKey(welcome.aot_public_key);
   draining_ = false;
   closing_ = false;
   requested_.clear();
@@ -88,7 +90,9 @@ void Agent::Heartbeat() {
   const std::string refusal = Refusal();
   telemetry_.accepting = refusal.empty();
   telemetry_.refusal_reason = refusal;
-  if (link_ != nullptr) Send(proto::Heartbeat{telemetry_});
+  proto::Heartbeat heartbeat{telemetry_};
+  if (options_.artifacts != nullptr) heartbeat.artifacts_refused = options_.artifacts->refused();
+  if (link_ != nullptr) Send(heartbeat);
 }
 
 void Agent::Stop() {
@@ -164,9 +168,17 @@ void Agent::Start(proto::Job job, ModuleStore::Bytes module) {
   const std::string id = job.invocation_id;
   running_.insert(id);
   Send(proto::JobStarted{id});
-  runner_.Submit(std::move(job), std::move(module), [post = post_, this](proto::JobResult result) {
-    post([this, result = std::move(result)]() mutable { Finished(std::move(result)); });
-  });
+  // Tier-up: AOT once a verified artifact is here (asking for it otherwise).
+  ModuleStore::Bytes artifact;
+  if (options_.artifacts != nullptr && job.tier != "interp") {
+    artifact = options_.artifacts->Get(job.module_sha256, job.limits.memory_mb);
+  }
+  runner_.Submit(
+      std::move(job), std::move(module),
+      [post = post_, this](proto::JobResult result) {
+        post([this, result = std::move(result)]() mutable { Finished(std::move(result)); });
+      },
+      std::move(artifact));
 }
 
 void Agent::Finished(proto::JobResult result) {

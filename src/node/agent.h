@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "node/artifact_store.h"
 #include "node/job_runner.h"
 #include "node/module_store.h"
 #include "node/policy.h"
@@ -54,6 +55,7 @@ struct AgentOptions {
   int slots = 1;                      // execution slots offered (the runner's threads)
   AdmissionPolicy policy;
   std::uint64_t max_job_memory_mb = 0;  // jobs asking for more fail with memory_limit; 0 = no cap
+  ArtifactStore* artifacts = nullptr;   // the AOT tier's artifacts; null: interpreter only
   std::function<void(const std::string& line)> log;
 };
 

@@ -54,7 +54,7 @@ Result<std::optional<Credential>> LoadCredential(const fs::path& data_dir) {
   auto object = reader.ParseObject(*text);
   if (!object) return Fail(std::move(object).error());
   Credential credential{StringField(*object, "server"), StringField(*object, "node_id"),
-                        StringField(*object, "secret")};
+                        StringField(*object, "secret"), StringField(*object, "aot_public_key")};
   if (credential.server.empty() || credential.node_id.empty() || credential.secret.empty()) {
     return Fail("invalid_credential", path.string() + ": needs server, node_id and secret");
   }
@@ -63,7 +63,8 @@ Result<std::optional<Credential>> LoadCredential(const fs::path& data_dir) {
 
 Status SaveCredential(const fs::path& data_dir, const Credential& credential) {
   const std::string text = json::serialize(json::object{
-      {"server", credential.server}, {"node_id", credential.node_id}, {"secret", credential.secret}});
+      {"server", credential.server}, {"node_id", credential.node_id}, {"secret", credential.secret},
+      {"aot_public_key", credential.aot_public_key}});
   const fs::path path = data_dir / kCredentialFile;
   const fs::path partial = data_dir / (std::string(kCredentialFile) + ".partial");
   // Created 0600 from the start: the secret is never readable by others,
@@ -106,7 +107,8 @@ Result<Credential> ParseEnrollResponse(int http_status, std::string_view body,
   const json::value value = json::parse(body, error);
   if (error || !value.is_object()) return Fail("unavailable", "enrollment answered invalid JSON");
   Credential credential{server, StringField(value.get_object(), "node_id"),
-                        StringField(value.get_object(), "secret")};
+                        StringField(value.get_object(), "secret"),
+                        StringField(value.get_object(), "aot_public_key")};
   if (credential.node_id.empty() || credential.secret.empty()) {
     return Fail("unavailable", "enrollment answer lacks node_id or secret");
   }

@@ -22,6 +22,9 @@ struct Credential {
   std::string server;  // the normalized server URL it was issued by
   std::string node_id;
   std::string secret;
+  // The server's AOT artifact signing key (64 hex digits), pinned at
+  // enrollment; "" when the server signs none.
+  std::string aot_public_key{};
 };
 
 // nullopt when the data directory holds no credential. Errors: "io",

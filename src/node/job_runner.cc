@@ -11,6 +11,10 @@ class PoolExecutor final : public JobExecutor {
  public:
   explicit PoolExecutor(sandbox::Pool& pool) : pool_(pool) {}
   wasm::RunRecord Run(const wasm::RunRequest& request) override { return pool_.Run(request); }
+  wasm::RunRecord RunAot(const wasm::RunRequest& request, std::span<const std::uint8_t> artifact,
+                         bool* ran_aot) override {
+    return pool_.Run(request, artifact, ran_aot);
+  }
 
  private:
   sandbox::Pool& pool_;
@@ -36,10 +40,11 @@ JobRunner::~JobRunner() {
   for (std::thread& thread : threads_) thread.join();
 }
 
-void JobRunner::Submit(proto::Job job, ModuleStore::Bytes module, Done done) {
+void JobRunner::Submit(proto::Job job, ModuleStore::Bytes module, Done done,
+                       ModuleStore::Bytes artifact) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(Task{std::move(job), std::move(module), std::move(done)});
+    queue_.push_back(Task{std::move(job), std::move(module), std::move(done), std::move(artifact)});
   }
   work_.notify_one();
 }
@@ -58,8 +63,13 @@ void JobRunner::Loop() {
     queue_.pop_front();
     ++running_;
     lock.unlock();
-    const wasm::RunRecord record = executor_.Run(ToRunRequest(task.job, *task.module));
-    task.done(ToJobResult(task.job.invocation_id, record));
+    bool ran_aot = false;
+    const wasm::RunRecord record =
+        task.artifact ? executor_.RunAot(ToRunRequest(task.job, *task.module), *task.artifact, &ran_aot)
+                      : executor_.Run(ToRunRequest(task.job, *task.module));
+    proto::JobResult result = ToJobResult(task.job.invocation_id, record);
+    result.tier = ran_aot ? "aot" : "interp";
+    task.done(std::move(result));
     lock.lock();
     --running_;
     if (queue_.empty() && running_ == 0) idle_.notify_all();

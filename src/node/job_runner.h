@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,13 @@ class JobExecutor {
  public:
   virtual ~JobExecutor() = default;
   virtual wasm::RunRecord Run(const wasm::RunRequest& request) = 0;
+  // On the AOT tier with `artifact` (a verified container); `ran_aot` says
+  // whether it was used. By default: the interpreter.
+  virtual wasm::RunRecord RunAot(const wasm::RunRequest& request,
+                                 std::span<const std::uint8_t> artifact, bool* ran_aot) {
+    *ran_aot = false;
+    return Run(request);
+  }
 };
 
 // Every job through the sandbox: `pool` must outlive the executor.
@@ -44,7 +52,9 @@ class JobRunner {
   JobRunner& operator=(const JobRunner&) = delete;
 
   // Queues `job` with its module's bytes; `done` gets the result.
-  void Submit(proto::Job job, ModuleStore::Bytes module, Done done);
+  // With `artifact`, the job runs on the AOT tier (artifact_store.h).
+  void Submit(proto::Job job, ModuleStore::Bytes module, Done done,
+              ModuleStore::Bytes artifact = nullptr);
 
   // Blocks until no job is queued or running.
   void WaitIdle();
@@ -56,6 +66,7 @@ class JobRunner {
     proto::Job job;
     ModuleStore::Bytes module;
     Done done;
+    ModuleStore::Bytes artifact;
   };
   void Loop();
 

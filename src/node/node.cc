@@ -13,7 +13,10 @@
 
 #include "base/clock.h"
 #include "base/random.h"
+#include "compiler/aot/toolchain.h"
+#include "node/artifact_store.h"
 #include "node/connection.h"
+#include "node/enrollment.h"
 #include "node/device_profile.h"
 #include "node/job_runner.h"
 #include "node/module_store.h"
@@ -61,6 +64,7 @@ std::function<void(const std::string&)> StderrLog() {
 
 struct Node::Parts {
   std::unique_ptr<ModuleStore> store;
+  std::unique_ptr<ArtifactStore> artifacts;
   std::unique_ptr<sandbox::Pool> pool;
   std::unique_ptr<JobExecutor> executor;
   std::unique_ptr<JobRunner> runner;
@@ -102,11 +106,29 @@ Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   if (auto prepared = PrepareDataDir(options.data_dir); !prepared) return Fail(prepared.error());
 
   auto parts = std::make_unique<Parts>();
-  auto store = ModuleStore::Open(options.data_dir / "modules");
+  ModuleStoreOptions store_options;
+  store_options.disk_budget_bytes = options.module_cache_mb << 20;
+  auto store = ModuleStore::Open(options.data_dir / "modules", store_options);
   if (!store) return Fail(std::move(store).error());
   parts->store = std::move(*store);
 
+  ArtifactStoreOptions artifact_options;
+  artifact_options.dir = options.data_dir / "artifacts";
+  artifact_options.target = aot::HostTarget().triple;
+  artifact_options.server = server->text;
+  artifact_options.data_dir = options.data_dir;
+  artifact_options.log = options.log;
+  auto artifacts = ArtifactStore::Open(std::move(artifact_options));
+  if (!artifacts) return Fail(std::move(artifacts).error());
+  parts->artifacts = std::move(*artifacts);
+  // The key pinned at enrollment, when the node already enrolled.
+  if (auto credential = LoadCredential(options.data_dir); credential && *credential) {
+    parts->artifacts->UseServerKey((*credential)->aot_public_key);
+  }
+  agent.artifacts = parts->artifacts.get();
+
   sandbox::PoolOptions pool_options;
+  pool_options.aot = true;
   if (options.worker_command.empty()) {
     auto self = sandbox::SelfWorkerCommand();
     if (!self) return Fail(std::move(self).error());

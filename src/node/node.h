@@ -30,6 +30,7 @@ struct NodeOptions {
   std::filesystem::path data_dir;     // "" = DefaultDataDir()
   std::string name;                   // "" = the host name
   std::uint64_t max_job_memory_mb = 1024;  // largest linear memory a job may ask for
+  std::uint64_t module_cache_mb = 256;     // disk budget of the module cache (module_store.h)
   std::filesystem::path sensor_root = "/";  // where /proc and /sys are read (tests: fixtures)
   std::vector<std::string> worker_command;  // empty = this program's own worker mode
   BackoffOptions backoff;

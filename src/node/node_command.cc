@@ -6,7 +6,11 @@
 
 #include <csignal>
 #include <iostream>
+#include <string>
 #include <thread>
+#include <vector>
+
+#include "sandbox/pool.h"
 
 namespace milf::node {
 
@@ -30,8 +34,26 @@ void AddNodeFlags(CLI::App& app, NodeOptions& options) {
   app.add_option("--max-memory-mb", options.max_job_memory_mb,
                  "Largest memory setting of a job this node runs")
       ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--module-cache-mb", options.module_cache_mb,
+                 "Disk space for cached modules; the least recently used go first (default 256)")
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--sensor-root", options.sensor_root,
                  "Read /proc and /sys under this directory (for tests)")
+      ->group("");
+  // A node built for another architecture runs under qemu-user in tests;
+  // without binfmt_misc its workers must be started through the emulator
+  // too (docs/arm64.md).
+  app.add_option_function<std::vector<std::string>>(
+         "--worker-emulator",
+         [&options](const std::vector<std::string>& emulator) {
+           auto self = sandbox::SelfWorkerCommand();
+           if (!self) throw CLI::ValidationError("--worker-emulator", self.error().message);
+           options.worker_command = emulator;
+           options.worker_command.insert(options.worker_command.end(), self->begin(),
+                                         self->end());
+         },
+         "Start sandbox workers through this emulator, comma-separated argv (for tests)")
+      ->delimiter(',')
       ->group("");
 }
 

@@ -74,7 +74,8 @@ json::object ToJson(const Hello& m) {
           {"target", m.target},
           {"slots", m.slots},
           {"cached_modules", Strings(m.cached_modules)},
-          {"running", Strings(m.running)}};
+          {"running", Strings(m.running)},
+          {"aot_target", m.aot_target}};
 }
 
 json::object ToJson(const Welcome& m) {
@@ -82,11 +83,14 @@ json::object ToJson(const Welcome& m) {
           {"protocol_version", m.protocol_version},
           {"node_id", m.node_id},
           {"heartbeat_interval_ms", m.heartbeat_interval_ms},
-          {"lease_ms", m.lease_ms}};
+          {"lease_ms", m.lease_ms},
+          {"aot_public_key", m.aot_public_key}};
 }
 
 json::object ToJson(const Heartbeat& m) {
-  return {{"type", "heartbeat"}, {"telemetry", ToJson(m.telemetry)}};
+  return {{"type", "heartbeat"},
+          {"telemetry", ToJson(m.telemetry)},
+          {"artifacts_refused", m.artifacts_refused}};
 }
 
 json::object ToJson(const Job& m) {
@@ -105,7 +109,8 @@ json::object ToJson(const Job& m) {
           {"input", Bytes(m.input)},
           {"limits", std::move(limits)},
           {"deterministic", m.deterministic},
-          {"seed", m.seed}};
+          {"seed", m.seed},
+          {"tier", m.tier}};
 }
 
 json::object ToJson(const ModuleRequest& m) {
@@ -133,7 +138,8 @@ json::object ToJson(const JobResult& m) {
           {"stderr", Bytes(m.stderr_data)},
           {"output_truncated", m.output_truncated},
           {"stderr_truncated", m.stderr_truncated},
-          {"output_sha256", m.output_sha256}};
+          {"output_sha256", m.output_sha256},
+          {"tier", m.tier}};
 }
 
 json::object ToJson(const Drain& m) { return {{"type", "drain"}, {"reason", m.reason}}; }
@@ -173,6 +179,17 @@ class Reader {
   }
 
   std::string Id(std::string_view key) { return String(key, kMaxIdBytes, false); }
+
+  // An optional string: `fallback` when absent or null.
+  std::string OptionalString(std::string_view key, std::size_t max_bytes, std::string fallback) {
+    const json::value* value = FindOptional(key);
+    if (value == nullptr) return fallback;
+    if (!value->is_string()) return Reject(key, "expected a string"), std::string();
+    if (value->get_string().size() > max_bytes) {
+      return Reject(key, "longer than " + std::to_string(max_bytes) + " bytes"), std::string();
+    }
+    return std::string(value->get_string());
+  }
 
   std::int64_t Int(std::string_view key, std::int64_t min, std::int64_t max) {
     const json::value* value = Find(key);
@@ -351,6 +368,7 @@ Hello ReadHello(Reader& r) {
   m.slots = r.SmallInt("slots", 1, kMaxSlots);
   m.cached_modules = r.Strings("cached_modules", kMaxCachedModules, kHashChars, true);
   m.running = r.Strings("running", kMaxRunning, kMaxIdBytes);
+  m.aot_target = r.OptionalString("aot_target", kMaxNameBytes, "");
   return m;
 }
 
@@ -360,6 +378,7 @@ Welcome ReadWelcome(Reader& r) {
   m.node_id = r.Id("node_id");
   m.heartbeat_interval_ms = r.Int("heartbeat_interval_ms", 1, kMaxIntervalMs);
   m.lease_ms = r.Int("lease_ms", 1, kMaxIntervalMs);
+  m.aot_public_key = r.OptionalString("aot_public_key", kHashChars, "");
   return m;
 }
 
@@ -387,6 +406,7 @@ Job ReadJob(Reader& r, std::string& error) {
   m.limits = ReadLimits(r, error);
   m.deterministic = r.Bool("deterministic");
   m.seed = r.Unsigned("seed");
+  m.tier = r.OptionalString("tier", kMaxNameBytes, "auto");
   return m;
 }
 
@@ -405,6 +425,7 @@ JobResult ReadJobResult(Reader& r) {
   m.output_truncated = r.Bool("output_truncated");
   m.stderr_truncated = r.Bool("stderr_truncated");
   m.output_sha256 = r.Hash("output_sha256");
+  m.tier = r.OptionalString("tier", kMaxNameBytes, "");
   return m;
 }
 
@@ -422,7 +443,9 @@ Result<Message> ReadMessage(const json::object& object) {
   } else if (type == "welcome") {
     message = ReadWelcome(body);
   } else if (type == "heartbeat") {
-    message = Heartbeat{ReadTelemetry(body, error)};
+    Heartbeat heartbeat{ReadTelemetry(body, error)};
+    heartbeat.artifacts_refused = body.OptionalUnsigned("artifacts_refused").value_or(0);
+    message = heartbeat;
   } else if (type == "job") {
     message = ReadJob(body, error);
   } else if (type == "module_request") {

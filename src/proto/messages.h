@@ -50,6 +50,9 @@ struct Hello {
   int slots = 1;
   std::vector<std::string> cached_modules;  // SHA-256 hex of modules held
   std::vector<std::string> running;          // invocation ids still running here
+  // Optional: the AOT artifact target this node loads ("x86_64-linux-gnu",
+  // "aarch64-linux-gnu"); "" = it runs the interpreter only.
+  std::string aot_target;
 };
 
 // server -> node, the answer to Hello.
@@ -58,10 +61,16 @@ struct Welcome {
   std::string node_id;
   std::int64_t heartbeat_interval_ms = 2'000;
   std::int64_t lease_ms = 10'000;  // a lease lasts this long past each heartbeat
+  // Optional: the server's Ed25519 artifact signing key (64 hex digits), ""
+  // when it signs none. A node that pinned another key refuses it.
+  std::string aot_public_key;
 };
 
 struct Heartbeat {
   Telemetry telemetry;
+  // Optional: AOT artifacts this node refused (bad signature, hash or
+  // container) since it started; the server logs every increase.
+  std::uint64_t artifacts_refused = 0;
 };
 
 struct JobLimits {
@@ -83,6 +92,9 @@ struct Job {
   JobLimits limits;
   bool deterministic = false;
   std::uint64_t seed = 0;
+  // Optional: the function's tier setting, "auto" (default), "interp" or
+  // "aot".
+  std::string tier = "auto";
 };
 
 // node -> server: send me the module with this hash (answered by a
@@ -114,6 +126,9 @@ struct JobResult {
   bool output_truncated = false;
   bool stderr_truncated = false;
   std::string output_sha256;
+  // Optional: the tier the job ran on, "interp" or "aot"; "" when it did
+  // not run.
+  std::string tier;
 };
 
 // JobResult::status of a job the node did not take (its admission policy

@@ -58,24 +58,40 @@ const char* MountBase() {
   return nullptr;
 }
 
-Wall EmptyRoot(std::uint32_t namespaces) {
+// The private tmpfs a worker loads AOT artifacts from, mounted at /aot of
+// the new root (still at `base`, before pivot_root). The root itself must be
+// writable for the mount point to be made, then is made read-only again.
+bool MountAotDir(const char* base) {
+  const std::string dir = std::string(base) + "/aot";
+  const std::string options = fmt::format("size={},mode=0777", 4 * kMaxAotArtifactBytes);
+  return ::mkdir(dir.c_str(), 0755) == 0 &&
+         ::mount("milf-aot", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0 &&
+         ::mount(nullptr, base, nullptr,
+                 MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") == 0;
+}
+
+Wall EmptyRoot(std::uint32_t namespaces, bool aot) {
   if ((namespaces & CLONE_NEWNS) == 0) return Missing("empty_root", "no mount namespace");
   const char* base = MountBase();
   if (base == nullptr) return Missing("empty_root", "no directory to mount the new root on");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return Missing("empty_root", Errno("mount(MS_PRIVATE)"));
   }
-  if (::mount("milf-sandbox", base, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+  const unsigned long read_only = aot ? 0 : MS_RDONLY;
+  if (::mount("milf-sandbox", base, "tmpfs", read_only | MS_NOSUID | MS_NODEV | MS_NOEXEC,
               "size=4k,mode=0555") != 0) {
     return Missing("empty_root", Errno("mount(tmpfs)"));
   }
+  if (aot && !MountAotDir(base)) return Missing("empty_root", Errno("mount(/aot)"));
   // pivot_root(".", ".") stacks the old root on the new one; detaching "."
   // then drops the old root and everything under it.
   if (::chdir(base) != 0) return Missing("empty_root", Errno("chdir"));
   if (::syscall(SYS_pivot_root, ".", ".") != 0) return Missing("empty_root", Errno("pivot_root"));
   if (::umount2(".", MNT_DETACH) != 0) return Missing("empty_root", Errno("umount2"));
   if (::chdir("/") != 0) return Missing("empty_root", Errno("chdir(/)"));
-  return Active("empty_root", "an empty read-only tmpfs; the host filesystem is detached");
+  return Active("empty_root", aot ? "an empty read-only tmpfs with a private /aot for artifacts; "
+                                    "the host filesystem is detached"
+                                  : "an empty read-only tmpfs; the host filesystem is detached");
 }
 
 Wall Hostname(std::uint32_t namespaces) {
@@ -171,7 +187,12 @@ Walls Rlimits(const LockdownConfig& config, std::uint64_t in_use) {
   walls.push_back(Limit("rlimit_nofile", RLIMIT_NOFILE, descriptors,
                         fmt::format("{}: no descriptor can be created", descriptors)));
   walls.push_back(Limit("rlimit_nproc", RLIMIT_NPROC, 0, "0"));
-  walls.push_back(Limit("rlimit_fsize", RLIMIT_FSIZE, 0, "0"));
+  if (config.aot) {
+    walls.push_back(Limit("rlimit_fsize", RLIMIT_FSIZE, kMaxAotArtifactBytes,
+                          fmt::format("{}: an AOT artifact, in /aot only", MiB(kMaxAotArtifactBytes))));
+  } else {
+    walls.push_back(Limit("rlimit_fsize", RLIMIT_FSIZE, 0, "0"));
+  }
   walls.push_back(Limit("rlimit_core", RLIMIT_CORE, 0, "0"));
   return walls;
 }
@@ -181,7 +202,7 @@ Walls Rlimits(const LockdownConfig& config, std::uint64_t in_use) {
 Walls Lockdown(const LockdownConfig& config) {
   const std::uint64_t in_use = VirtualBytes();
   Walls walls;
-  walls.push_back(EmptyRoot(config.namespaces));
+  walls.push_back(EmptyRoot(config.namespaces, config.aot));
   walls.push_back(Hostname(config.namespaces));
   for (Wall& wall : DropPrivileges(config.namespaces)) walls.push_back(std::move(wall));
   walls.push_back(CloseDescriptors(config.channel_fd));
@@ -195,12 +216,12 @@ Walls Lockdown(const LockdownConfig& config) {
   }
   if (!config.seccomp) {
     walls.push_back({"seccomp", WallState::kNotNeeded, "turned off by the pool's options"});
-  } else if (auto loaded = LoadSeccompPolicy(config.channel_fd); !loaded) {
+  } else if (auto loaded = LoadSeccompPolicy(config.channel_fd, config.aot); !loaded) {
     walls.push_back(Missing("seccomp", loaded.error().message));
   } else {
     walls.push_back(Active("seccomp", fmt::format("allowlist of {} rules, anything else kills "
                                                   "the worker",
-                                                  SeccompAllowlist().size())));
+                                                  SeccompAllowlist(config.aot).size())));
   }
   return walls;
 }

@@ -25,7 +25,15 @@ struct LockdownConfig {
   std::uint64_t memory_bytes = 0;  // RLIMIT_AS
   std::uint64_t cpu_seconds = 0;   // RLIMIT_CPU (soft = hard)
   bool seccomp = true;
+  // The worker will load AOT artifacts: a private tmpfs at /aot (writable,
+  // executable, nosuid, nodev) inside the empty root, a file size limit
+  // that lets an artifact be written there, and seccomp's AOT rules.
+  bool aot = false;
 };
+
+// The most an artifact file in /aot may take (RLIMIT_FSIZE; the tmpfs's
+// size is four times this).
+inline constexpr std::uint64_t kMaxAotArtifactBytes = 64ull << 20;
 
 Walls Lockdown(const LockdownConfig& config);
 

@@ -202,6 +202,7 @@ std::vector<std::uint8_t> EncodeInit(const InitMessage& message) {
   out.U32(message.max_job_bytes);
   out.U32(message.module_slots);
   out.Bool(message.seccomp);
+  out.Bool(message.aot);
   return std::move(out).Take();
 }
 
@@ -214,7 +215,9 @@ Result<InitMessage> DecodeInit(std::span<const std::uint8_t> payload) {
   const auto max_job = in.U32();
   const auto slots = in.U32();
   const auto seccomp = in.Bool();
+  const auto aot = in.Bool();
   if (!in.Done()) return Malformed("init");
+  message.aot = *aot;
   message.namespaces = *namespaces;
   message.memory_bytes = *memory;
   message.cpu_seconds = *cpu;
@@ -256,7 +259,8 @@ Result<HelloMessage> DecodeHello(std::span<const std::uint8_t> payload) {
 
 Result<std::vector<std::uint8_t>> EncodeJob(std::uint64_t id, const std::string& module_sha256,
                                             std::optional<std::span<const std::uint8_t>> module,
-                                            const wasm::RunRequest& request) {
+                                            const wasm::RunRequest& request,
+                                            const JobTier& tier) {
   WireWriter out;
   out.U64(id);
   out.String(module_sha256);
@@ -284,6 +288,10 @@ Result<std::vector<std::uint8_t>> EncodeJob(std::uint64_t id, const std::string&
   out.U64(request.seed);
   out.String(request.entry);
   PutStrings(out, request.invoke_args);
+  out.Bool(tier.aot);
+  out.String(tier.artifact_sha256);
+  out.Bool(tier.artifact.has_value());
+  if (tier.artifact) out.Bytes(*tier.artifact);
   return std::move(out).Take();
 }
 
@@ -321,7 +329,16 @@ Result<JobMessage> DecodeJob(std::span<const std::uint8_t> payload) {
   const auto seed = in.U64();
   auto entry = in.String();
   auto invoke_args = GetStrings(in);
-  if (!invoke_args || !in.Done()) return Malformed("job");
+  const auto aot = in.Bool();
+  auto artifact_sha256 = in.String();
+  const auto has_artifact = in.Bool();
+  if (!has_artifact) return Malformed("job");
+  if (*has_artifact) job.artifact = in.Bytes();
+  if (!invoke_args || !in.Done() || (*has_artifact && !job.artifact)) return Malformed("job");
+  if (*aot && !IsSha256Hex(*artifact_sha256)) return Malformed("job");
+  if (!*aot && (!artifact_sha256->empty() || *has_artifact)) return Malformed("job");
+  job.aot = *aot;
+  job.artifact_sha256 = std::move(*artifact_sha256);
   request.deterministic = *deterministic;
   request.seed = *seed;
   request.entry = std::move(*entry);
@@ -336,6 +353,7 @@ std::vector<std::uint8_t> EncodeResult(const ResultMessage& message) {
   out.U64(message.worker_peak_rss_bytes);
   out.I64(message.worker_cpu_nanos);
   out.Bool(message.retiring);
+  out.Bool(message.ran_aot);
   return std::move(out).Take();
 }
 
@@ -347,7 +365,9 @@ Result<ResultMessage> DecodeResult(std::span<const std::uint8_t> payload) {
   const auto rss = in.U64();
   const auto cpu = in.I64();
   const auto retiring = in.Bool();
+  const auto ran_aot = in.Bool();
   if (!in.Done()) return Malformed("result");
+  message.ran_aot = *ran_aot;
   message.id = *id;
   message.worker_peak_rss_bytes = *rss;
   message.worker_cpu_nanos = *cpu;

@@ -27,6 +27,18 @@ struct InitMessage {
   std::uint32_t max_job_bytes = 0;  // bound on a job frame's payload
   std::uint32_t module_slots = 0;   // modules the worker keeps by hash
   bool seccomp = true;
+  // The worker may load AOT artifacts: a private tmpfs to dlopen them from,
+  // and the few more calls that takes (docs/sandbox.md).
+  bool aot = false;
+};
+
+// A job's AOT tier: the artifact container (compiler/aot/artifact.h), which
+// the node verified, travels once per worker and then by its SHA-256, like
+// modules.
+struct JobTier {
+  bool aot = false;
+  std::string artifact_sha256;  // of the container bytes
+  std::optional<std::span<const std::uint8_t>> artifact;  // sent when given
 };
 
 // Worker -> supervisor, once, after lockdown.
@@ -41,6 +53,9 @@ struct JobMessage {
   std::optional<std::vector<std::uint8_t>> module;
   // Everything but `module`; every mount is in memory (host_path empty).
   wasm::RunRequest request;
+  bool aot = false;             // run on the AOT tier
+  std::string artifact_sha256;  // the artifact's container, when aot
+  std::optional<std::vector<std::uint8_t>> artifact;
 };
 
 struct ResultMessage {
@@ -49,6 +64,7 @@ struct ResultMessage {
   std::uint64_t worker_peak_rss_bytes = 0;  // the worker's high-water mark
   std::int64_t worker_cpu_nanos = 0;        // all the worker's CPU time so far
   bool retiring = false;                    // the worker exits after this result
+  bool ran_aot = false;                     // the job ran on the AOT tier
 };
 
 std::vector<std::uint8_t> EncodeInit(const InitMessage& message);
@@ -61,12 +77,15 @@ Result<HelloMessage> DecodeHello(std::span<const std::uint8_t> payload);
 // names a host path.
 Result<std::vector<std::uint8_t>> EncodeJob(std::uint64_t id, const std::string& module_sha256,
                                             std::optional<std::span<const std::uint8_t>> module,
-                                            const wasm::RunRequest& request);
+                                            const wasm::RunRequest& request,
+                                            const JobTier& tier = {});
 Result<JobMessage> DecodeJob(std::span<const std::uint8_t> payload);
 
 std::vector<std::uint8_t> EncodeResult(const ResultMessage& message);
 Result<ResultMessage> DecodeResult(std::span<const std::uint8_t> payload);
 
+// The worker holds neither the module nor the artifact by that hash (one
+// of them): the job is resent with both.
 std::vector<std::uint8_t> EncodeModuleMissing(std::uint64_t id);
 Result<std::uint64_t> DecodeModuleMissing(std::span<const std::uint8_t> payload);
 

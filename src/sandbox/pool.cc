@@ -118,8 +118,16 @@ class Pool::Impl {
 
   // Starts the worker of an empty slot and waits for its Hello.
   Result<Walls> StartWorker(PoolSlot& slot);
+  bool aot_enabled() const { return options_.aot; }
 
-  wasm::RunRecord Run(const wasm::RunRequest& request);
+  // `aot`: the job's AOT artifact and where to say whether it was used;
+  // null for the interpreter.
+  struct AotRun {
+    std::span<const std::uint8_t> artifact;
+    std::string artifact_sha256;
+    bool* ran_aot = nullptr;
+  };
+  wasm::RunRecord Run(const wasm::RunRequest& request, const AotRun* aot = nullptr);
 
   PoolStats stats() const {
     std::lock_guard lock(mutex_);
@@ -159,9 +167,10 @@ class Pool::Impl {
   }
 
   wasm::RunRecord Dispatch(PoolSlot& slot, const wasm::RunRequest& request,
-                           const std::string& sha256);
+                           const std::string& sha256, const AotRun* aot);
   wasm::RunRecord Exchange(PoolSlot& slot, const wasm::RunRequest& request,
-                           const std::string& sha256, std::int64_t deadline, bool& lost);
+                           const std::string& sha256, std::int64_t deadline, bool& lost,
+                           const AotRun* aot);
   Status Prepare(PoolSlot& slot, const wasm::Limits& limits);
   void AfterJob(PoolSlot& slot, const ResultMessage& result);
   int Reap(PoolSlot& slot, bool kill_first);
@@ -204,6 +213,7 @@ Result<Walls> Pool::Impl::StartWorker(PoolSlot& slot) {
   init.max_job_bytes = options_.max_job_bytes;
   init.module_slots = options_.module_slots;
   init.seccomp = options_.seccomp;
+  init.aot = options_.aot;
   const std::int64_t deadline = DeadlineAfter(Nanos(options_.start_timeout));
   auto hello = [&]() -> Result<HelloMessage> {
     if (auto sent = slot.channel->Send(FrameType::kInit, EncodeInit(init), deadline); !sent) {
@@ -299,13 +309,24 @@ void Pool::Impl::AfterJob(PoolSlot& slot, const ResultMessage& result) {
 }
 
 wasm::RunRecord Pool::Impl::Exchange(PoolSlot& slot, const wasm::RunRequest& request,
-                                     const std::string& sha256, std::int64_t deadline, bool& lost) {
+                                     const std::string& sha256, std::int64_t deadline, bool& lost,
+                                     const AotRun* aot) {
   const std::uint64_t id = next_job_id_.fetch_add(1);
-  bool send_module =
-      std::find(slot.modules.begin(), slot.modules.end(), sha256) == slot.modules.end();
+  const auto holds = [&slot](const std::string& hash) {
+    return std::find(slot.modules.begin(), slot.modules.end(), hash) != slot.modules.end();
+  };
+  bool send_module = !holds(sha256);
+  // Artifacts are held by hash in the same list as modules.
+  bool send_artifact = aot != nullptr && !holds(aot->artifact_sha256);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto job =
-        EncodeJob(id, sha256, send_module ? std::optional(request.module) : std::nullopt, request);
+    JobTier tier;
+    if (aot != nullptr) {
+      tier.aot = true;
+      tier.artifact_sha256 = aot->artifact_sha256;
+      if (send_artifact) tier.artifact = aot->artifact;
+    }
+    auto job = EncodeJob(id, sha256, send_module ? std::optional(request.module) : std::nullopt,
+                         request, tier);
     if (!job) return Failed(wasm::RunStatus::kInternalError, job.error().message);
     if (job->size() > options_.max_job_bytes) {
       return Failed(wasm::RunStatus::kInternalError,
@@ -336,9 +357,11 @@ wasm::RunRecord Pool::Impl::Exchange(PoolSlot& slot, const wasm::RunRequest& req
     const auto missing = frame->type == FrameType::kModuleMissing
                              ? DecodeModuleMissing(frame->payload)
                              : Result<std::uint64_t>(Fail("protocol", ""));
-    if (missing && *missing == id && !send_module) {
+    if (missing && *missing == id && !(send_module && (aot == nullptr || send_artifact))) {
       slot.modules.remove(sha256);
+      if (aot != nullptr) slot.modules.remove(aot->artifact_sha256);
       send_module = true;
+      send_artifact = aot != nullptr;
       continue;
     }
     auto result = frame->type == FrameType::kResult ? DecodeResult(frame->payload)
@@ -350,7 +373,14 @@ wasm::RunRecord Pool::Impl::Exchange(PoolSlot& slot, const wasm::RunRequest& req
     }
     slot.modules.remove(sha256);
     slot.modules.push_front(sha256);
-    if (slot.modules.size() > options_.module_slots) slot.modules.pop_back();
+    if (aot != nullptr) {
+      slot.modules.remove(aot->artifact_sha256);
+      slot.modules.push_front(aot->artifact_sha256);
+      *aot->ran_aot = result->ran_aot;
+    }
+    // The worker keeps as many modules and artifacts each; the shared list
+    // may forget some it holds, which costs a resend, never a wrong run.
+    while (slot.modules.size() > options_.module_slots) slot.modules.pop_back();
     AfterJob(slot, *result);
     return std::move(result->record);
   }
@@ -360,7 +390,7 @@ wasm::RunRecord Pool::Impl::Exchange(PoolSlot& slot, const wasm::RunRequest& req
 }
 
 wasm::RunRecord Pool::Impl::Dispatch(PoolSlot& slot, const wasm::RunRequest& request,
-                                     const std::string& sha256) {
+                                     const std::string& sha256, const AotRun* aot) {
   if (auto ready = Prepare(slot, request.limits); !ready) {
     return Failed(wasm::RunStatus::kInternalError, ready.error().message);
   }
@@ -369,7 +399,7 @@ wasm::RunRecord Pool::Impl::Dispatch(PoolSlot& slot, const wasm::RunRequest& req
   const std::int64_t deadline =
       DeadlineAfter(timeout > kNoDeadline - grace ? kNoDeadline : timeout + grace);
   bool lost = false;
-  wasm::RunRecord record = Exchange(slot, request, sha256, deadline, lost);
+  wasm::RunRecord record = Exchange(slot, request, sha256, deadline, lost, aot);
   if (lost) {
     Count(&PoolStats::workers_lost);
     // Replace it now, so the next job finds a worker ready; if that fails,
@@ -381,7 +411,7 @@ wasm::RunRecord Pool::Impl::Dispatch(PoolSlot& slot, const wasm::RunRequest& req
   return record;
 }
 
-wasm::RunRecord Pool::Impl::Run(const wasm::RunRequest& request) {
+wasm::RunRecord Pool::Impl::Run(const wasm::RunRequest& request, const AotRun* aot) {
   const std::int64_t started = MonotonicNow();
   if (request.module.size() > request.limits.module_bytes) {
     return Failed(wasm::RunStatus::kModuleTooLarge,
@@ -398,7 +428,7 @@ wasm::RunRecord Pool::Impl::Run(const wasm::RunRequest& request) {
   const std::string sha256 = Sha256Hex(request.module);
 
   PoolSlot& slot = Acquire();
-  wasm::RunRecord record = Dispatch(slot, sent, sha256);
+  wasm::RunRecord record = Dispatch(slot, sent, sha256, aot);
   Release(slot);
   Count(&PoolStats::jobs);
 
@@ -420,6 +450,19 @@ Pool::Pool(std::unique_ptr<Impl> impl, Walls walls)
 Pool::~Pool() = default;
 
 wasm::RunRecord Pool::Run(const wasm::RunRequest& request) { return impl_->Run(request); }
+
+wasm::RunRecord Pool::Run(const wasm::RunRequest& request, std::span<const std::uint8_t> artifact,
+                          bool* ran_aot) {
+  bool used = false;
+  if (!impl_->aot_enabled()) {
+    if (ran_aot != nullptr) *ran_aot = false;
+    return impl_->Run(request);
+  }
+  const Impl::AotRun aot{artifact, Sha256Hex(artifact), &used};
+  wasm::RunRecord record = impl_->Run(request, &aot);
+  if (ran_aot != nullptr) *ran_aot = used;
+  return record;
+}
 
 PoolStats Pool::stats() const { return impl_->stats(); }
 

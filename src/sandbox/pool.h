@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,10 @@ struct PoolOptions {
   bool namespaces = true;
   bool seccomp = true;
   bool cgroup = true;
+  // Workers may run jobs on the AOT tier (Run's `aot`): they get a private
+  // tmpfs to load artifacts from and a few more system calls
+  // (docs/sandbox.md). Off: the narrower interpreter-only policy.
+  bool aot = false;
 
   // Told once, at Start, about each wall that is missing.
   std::function<void(const std::string& warning)> warn;
@@ -93,6 +98,12 @@ class Pool {
   // Runs one request on a worker. Never fails as a call: every failure is a
   // status in the record.
   wasm::RunRecord Run(const wasm::RunRequest& request);
+  // The same on the AOT tier, with `artifact` (a verified artifact
+  // container for this module under the request's static limits; it must
+  // outlive the call) when the pool was started with `aot`. A worker that
+  // cannot use the artifact runs the interpreter; `ran_aot` says which.
+  wasm::RunRecord Run(const wasm::RunRequest& request, std::span<const std::uint8_t> artifact,
+                      bool* ran_aot);
 
   // Every wall, as planned by the supervisor and reported by the first
   // worker. Fixed after Start.

@@ -20,6 +20,7 @@
 #include "sandbox/channel.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/messages.h"
+#include "wasm/aot/aot_engine.h"
 
 namespace milf::sandbox {
 namespace {
@@ -27,6 +28,9 @@ namespace {
 constexpr std::uint32_t kMaxInitBytes = 4096;
 // Module bytes kept by hash are bounded in total as well as in number.
 constexpr std::uint64_t kModuleStoreBytes = 64ull << 20;
+// Where a worker that runs AOT jobs writes artifacts for dlopen: a private
+// tmpfs (lockdown.h), the only writable place it has.
+constexpr char kAotLoadDir[] = "/aot";
 
 // Modules by SHA-256, least recently used evicted first.
 class ModuleStore {
@@ -83,8 +87,9 @@ int ParseChannel(std::span<char* const> args) {
 
 // Everything lazily initialised on first use that would touch files or
 // make calls the seccomp policy refuses, done while it still may.
-void WarmUp() {
+void WarmUp(bool aot) {
   NewSystemRandom();  // sodium_init: probes getrandom, may open /dev/urandom
+  if (aot) wasm::PrepareAotThread();  // reads /proc/self/maps and RLIMIT_STACK
   std::uint8_t byte = 0;
   (void)Sha256Hex({&byte, 1});  // OpenSSL loads its configuration once
 }
@@ -106,7 +111,8 @@ class Worker {
         init_(init),
         hooks_(hooks),
         runner_(wasm::NewInterpreterEngine()),
-        modules_(init.module_slots) {}
+        modules_(init.module_slots),
+        artifacts_(init.module_slots) {}
 
   int Serve() {
     for (;;) {
@@ -128,8 +134,23 @@ class Worker {
         }
         continue;
       }
+      const std::vector<std::uint8_t>* artifact = nullptr;
+      if (job->aot) {
+        if (job->artifact) {
+          if (Sha256Hex(*job->artifact) != job->artifact_sha256) return kWorkerExitProtocol;
+          artifact = &artifacts_.Put(job->artifact_sha256, std::move(*job->artifact));
+        } else {
+          artifact = artifacts_.Find(job->artifact_sha256);
+        }
+        if (artifact == nullptr) {
+          if (!channel_.Send(FrameType::kModuleMissing, EncodeModuleMissing(job->id), kNoDeadline)) {
+            return 0;
+          }
+          continue;
+        }
+      }
       job->request.module = *module;
-      ResultMessage result = Run(*job);
+      ResultMessage result = Run(*job, artifact);
       AddUsage(result);
       if (!channel_.Send(FrameType::kResult, EncodeResult(result), kNoDeadline)) return 0;
       if (result.retiring) return 0;
@@ -137,7 +158,11 @@ class Worker {
   }
 
  private:
-  ResultMessage Run(const JobMessage& job) {
+  // On the AOT tier when `artifact` is given and this worker may load it;
+  // when the artifact turns out unusable (not this module's instrumented
+  // form, or it does not load) nothing has run yet, and the job runs on the
+  // interpreter instead.
+  ResultMessage Run(const JobMessage& job, const std::vector<std::uint8_t>* artifact) {
     ResultMessage result;
     result.id = job.id;
     if (hooks_.intercept && hooks_.intercept(job.request, result.record)) return result;
@@ -145,7 +170,14 @@ class Worker {
     // address-space quota refuses surfaces as bad_alloc from deep inside
     // it, with the engine's state unknown, so the worker retires.
     try {
-      result.record = runner_.Run(job.request);
+      if (artifact != nullptr && init_.aot) {
+        artifact_ = artifact;
+        artifact_unusable_ = false;
+        result.record = AotRunner().Run(job.request);
+        artifact_ = nullptr;
+        result.ran_aot = !artifact_unusable_;
+      }
+      if (!result.ran_aot) result.record = runner_.Run(job.request);
     } catch (const std::bad_alloc&) {
       result.record = wasm::RunRecord{};
       result.record.status = wasm::RunStatus::kMemoryLimit;
@@ -157,11 +189,34 @@ class Worker {
     return result;
   }
 
+  wasm::Runner& AotRunner() {
+    if (!aot_runner_) {
+      wasm::AotOptions options;
+      options.load_dir = kAotLoadDir;
+      options.artifact_source = [this](const std::string& sha256) -> Result<aot::Artifact> {
+        auto parsed = artifact_ != nullptr ? aot::ParseArtifact(*artifact_)
+                                           : Result<aot::Artifact>(Fail("missing", "no artifact"));
+        if (!parsed || parsed->info.module_sha256 != sha256) {
+          artifact_unusable_ = true;
+          return Fail("refused", parsed ? "the artifact is for another instrumented module"
+                                        : parsed.error().message);
+        }
+        return parsed;
+      };
+      aot_runner_ = std::make_unique<wasm::Runner>(wasm::NewAotEngine(std::move(options)));
+    }
+    return *aot_runner_;
+  }
+
   Channel& channel_;
   const InitMessage init_;
   const WorkerHooks& hooks_;
   wasm::Runner runner_;
   ModuleStore modules_;
+  ModuleStore artifacts_;  // artifact containers by the SHA-256 of their bytes
+  std::unique_ptr<wasm::Runner> aot_runner_;
+  const std::vector<std::uint8_t>* artifact_ = nullptr;  // the running job's
+  bool artifact_unusable_ = false;
 };
 
 }  // namespace
@@ -176,11 +231,11 @@ int RunWorker(std::span<char* const> args, const WorkerHooks& hooks) {
   auto init = DecodeInit(frame->payload);
   if (!init) return kWorkerExitProtocol;
 
-  WarmUp();
+  WarmUp(init->aot);
   Worker worker(channel, *init, hooks);
   HelloMessage hello;
-  hello.walls = Lockdown(
-      LockdownConfig{fd, init->namespaces, init->memory_bytes, init->cpu_seconds, init->seccomp});
+  hello.walls = Lockdown(LockdownConfig{fd, init->namespaces, init->memory_bytes, init->cpu_seconds,
+                                        init->seccomp, init->aot});
   // From here on the process must leave with _exit: returning would run
   // destructors and exit handlers whose calls (close, the libraries'
   // cleanups) the seccomp policy does not allow, and nothing needs them.

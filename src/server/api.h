@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,10 @@
 #include "server/http.h"
 #include "server/metrics.h"
 #include "store/store.h"
+
+namespace milf::compiler {
+class SourceCompiler;
+}  // namespace milf::compiler
 
 namespace milf::server {
 
@@ -42,6 +47,12 @@ struct ApiContext {
   std::int64_t refresh_token_ttl_ms = 30LL * 24 * 3600 * 1000;
   // A node seen within this window counts as online.
   std::int64_t node_online_window_ms = 10'000;
+  // The AOT artifact signing key's public half, given to enrolling nodes
+  // ("" when none).
+  std::string aot_public_key{};
+  // Told about every deployed version (module hash, memory_mb), from a
+  // blocking thread: the AOT builder queues its artifacts.
+  std::function<void(const std::string& module_sha256, std::int64_t memory_mb)> module_deployed{};
 
   store::Millis NowMillis() const { return clock.RealtimeNanos() / 1'000'000; }
 };
@@ -53,6 +64,32 @@ void AddKeyRoutes(Router& router, ApiContext& api);
 void AddNodeRoutes(Router& router, ApiContext& api);
 void AddFunctionRoutes(Router& router, ApiContext& api);
 void AddModuleRoutes(Router& router, ApiContext& api);
+
+// POST /functions/{name}/source, GET /functions/{name}/source and POST
+// /compile (api_source.cc): the compiler service over HTTP. The getter is
+// called from blocking threads, on each compile; it may set the compiler
+// up on first use, and returns null when this host cannot (no jail): the
+// compile routes then answer 503.
+using SourceCompilerGetter = std::function<compiler::SourceCompiler*()>;
+void AddSourceRoutes(Router& router, ApiContext& api, SourceCompilerGetter compiler);
+
+// Deploying a module, shared by PUT /functions/{name} and the compiler
+// service (api_functions.cc).
+struct DeployedModule {
+  store::FunctionVersion version;
+  boost::json::object json;  // the 201 answer's body
+};
+// The name, the settings in the query string (keys in `also_allowed` are
+// the caller's and skipped) and the memory quota; the 400/429 answer
+// otherwise.
+Result<store::FunctionSettings, HttpResponse> CheckDeployRequest(
+    ApiContext& api, const HandlerContext& ctx, std::span<const std::string_view> also_allowed);
+// Validates `wasm`, stores it and appends a version; the error answer
+// otherwise. Blocking: call from ApiContext::run_blocking.
+Result<DeployedModule, HttpResponse> DeployModule(ApiContext& api, std::int64_t owner,
+                                                  const std::string& name,
+                                                  std::span<const std::uint8_t> wasm,
+                                                  const store::FunctionSettings& settings);
 
 // Shared helpers (api_json.cc).
 

@@ -97,6 +97,10 @@ void HandleRefresh(ApiContext& api, HandlerContext& ctx) {
   ctx.reply(IssueTokens(api, *user));
 }
 
+// The store revokes the user's refresh tokens with the new hash, so every
+// session (this one included) ends when its access token expires; access
+// tokens are stateless JWTs and stay valid until then. API keys are
+// separate credentials and keep working.
 HttpResponse ChangePassword(ApiContext& api, std::int64_t user_id, const std::string& old_password,
                             const std::string& new_password) {
   auto user = api.store.FindUserById(user_id);

@@ -21,8 +21,6 @@ constexpr std::size_t kMaxEnv = 64;
 constexpr std::size_t kMaxEnvEntry = 4096;
 constexpr std::size_t kMaxEntry = 256;
 constexpr std::int64_t kDay = 24LL * 3600 * 1000;
-// The 24-hour statistics look at no more than this many invocations.
-constexpr int kStatsScanLimit = 5'000;
 constexpr std::uint32_t kPagesPerMb = 16;  // 64 KiB WebAssembly pages
 
 std::optional<std::int64_t> ParseInt(const std::string& text) {
@@ -49,7 +47,9 @@ bool IsEntryName(const std::string& entry) {
 }
 
 // Settings from the query string, within bounds; the 400 answer otherwise.
-Result<store::FunctionSettings, HttpResponse> ParseSettings(const HttpRequest& request) {
+// Keys in `also_allowed` are the caller's own and skipped here.
+Result<store::FunctionSettings, HttpResponse> ParseSettings(
+    const HttpRequest& request, std::span<const std::string_view> also_allowed) {
   const auto bad = [](const std::string& message) {
     return Fail(ErrorResponse(400, "bad_request", message));
   };
@@ -69,10 +69,15 @@ Result<store::FunctionSettings, HttpResponse> ParseSettings(const HttpRequest& r
       if (!IsEnvEntry(value)) return bad("env entries are KEY=VALUE with KEY of [A-Za-z0-9_]");
       if (settings.env.size() == kMaxEnv) return bad("at most 64 env entries");
       settings.env.push_back(value);
+    } else if (key == "tier") {
+      if (value != "auto" && value != "interp" && value != "aot") {
+        return bad("tier must be auto, interp or aot");
+      }
+      settings.tier = value;
     } else if (key == "entry") {
       if (!IsEntryName(value)) return bad("entry must be an export name of printable characters");
       settings.entry = value;
-    } else {
+    } else if (std::find(also_allowed.begin(), also_allowed.end(), key) == also_allowed.end()) {
       return bad("unknown setting '" + key + "'");
     }
   }
@@ -86,7 +91,8 @@ boost::json::object SettingsJson(const store::FunctionSettings& settings) {
           {"timeout_ms", settings.timeout_ms},
           {"fuel", settings.fuel ? boost::json::value(*settings.fuel) : boost::json::value(nullptr)},
           {"env", std::move(env)},
-          {"entry", settings.entry}};
+          {"entry", settings.entry},
+          {"tier", settings.tier}};
 }
 
 boost::json::object VersionJson(const store::FunctionVersion& version) {
@@ -97,89 +103,89 @@ boost::json::object VersionJson(const store::FunctionVersion& version) {
           {"created_at", version.created_at}};
 }
 
-HttpResponse Deploy(ApiContext& api, std::int64_t owner, const std::string& name,
-                    const std::string& body, const store::FunctionSettings& settings) {
-  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(body.data()),
-                                            body.size());
-  wasm::InstrumentOptions options;
-  options.max_memory_pages = static_cast<std::uint32_t>(settings.memory_mb) * kPagesPerMb;
-  if (auto checked = wasm::Instrument(bytes, options); !checked) {
-    return ErrorResponse(400, "invalid_module", checked.error().message);
-  }
-  const std::string sha256 = Sha256Hex(bytes);
-  const store::Millis now = api.NowMillis();
-  if (auto stored = api.store.PutModule(sha256, {bytes.begin(), bytes.end()}, now); !stored) {
-    return StoreErrorResponse(stored.error());
-  }
-  auto version = api.store.PutFunction(owner, name, sha256, static_cast<std::int64_t>(body.size()),
-                                       settings, now);
-  if (!version) return StoreErrorResponse(version.error());
-  return Json(201, boost::json::object{{"name", name},
-                                       {"version", version->version},
-                                       {"module_sha256", sha256},
-                                       {"module_size", version->module_size},
-                                       {"settings", SettingsJson(settings)}});
-}
+}  // namespace
 
-void HandlePut(ApiContext& api, HandlerContext& ctx) {
+Result<store::FunctionSettings, HttpResponse> CheckDeployRequest(
+    ApiContext& api, const HandlerContext& ctx, std::span<const std::string_view> also_allowed) {
   const std::string& name = ctx.params.at("name");
   if (!IsValidFunctionName(name)) {
-    return ctx.reply(ErrorResponse(
-        400, "bad_request", "function names are 1-63 of [a-z0-9_-], starting with [a-z0-9]"));
+    return Fail(ErrorResponse(400, "bad_request",
+                              "function names are 1-63 of [a-z0-9_-], starting with [a-z0-9]"));
   }
-  auto settings = ParseSettings(ctx.request);
-  if (!settings) return ctx.reply(settings.error());
+  auto settings = ParseSettings(ctx.request, also_allowed);
+  if (!settings) return settings;
   auto quota = api.store.GetQuota(ctx.principal->user_id);
-  if (!quota) return ctx.reply(StoreErrorResponse(quota.error()));
+  if (!quota) return Fail(StoreErrorResponse(quota.error()));
   if (settings->memory_mb > quota->max_memory_mb) {
-    return ctx.reply(ErrorResponse(
+    return Fail(ErrorResponse(
         429, "quota_exceeded",
         "memory per function: " + std::to_string(settings->memory_mb) + " MB asked, " +
             std::to_string(quota->max_memory_mb) + " MB allowed"));
   }
+  return settings;
+}
+
+Result<DeployedModule, HttpResponse> DeployModule(ApiContext& api, std::int64_t owner,
+                                                  const std::string& name,
+                                                  std::span<const std::uint8_t> bytes,
+                                                  const store::FunctionSettings& settings) {
+  wasm::InstrumentOptions options;
+  options.max_memory_pages = static_cast<std::uint32_t>(settings.memory_mb) * kPagesPerMb;
+  if (auto checked = wasm::Instrument(bytes, options); !checked) {
+    return Fail(ErrorResponse(400, "invalid_module", checked.error().message));
+  }
+  const std::string sha256 = Sha256Hex(bytes);
+  const store::Millis now = api.NowMillis();
+  if (auto stored = api.store.PutModule(sha256, {bytes.begin(), bytes.end()}, now); !stored) {
+    return Fail(StoreErrorResponse(stored.error()));
+  }
+  auto version = api.store.PutFunction(owner, name, sha256, static_cast<std::int64_t>(bytes.size()),
+                                       settings, now);
+  if (!version) return Fail(StoreErrorResponse(version.error()));
+  if (api.module_deployed) api.module_deployed(sha256, settings.memory_mb);
+  boost::json::object json{{"name", name},
+                           {"version", version->version},
+                           {"module_sha256", sha256},
+                           {"module_size", version->module_size},
+                           {"settings", SettingsJson(settings)}};
+  return DeployedModule{std::move(*version), std::move(json)};
+}
+
+namespace {
+
+void HandlePut(ApiContext& api, HandlerContext& ctx) {
+  auto settings = CheckDeployRequest(api, ctx, {});
+  if (!settings) return ctx.reply(settings.error());
   if (ctx.request.body.empty()) {
     return ctx.reply(ErrorResponse(400, "invalid_module", "the body must be a .wasm module"));
   }
   // The body stays alive in the request until the reply is sent.
-  api.run_blocking([&api, reply = ctx.reply, owner = ctx.principal->user_id, name,
-                    &body = ctx.request.body, settings = std::move(*settings)] {
-    reply(Deploy(api, owner, name, body, settings));
+  api.run_blocking([&api, reply = ctx.reply, owner = ctx.principal->user_id,
+                    name = ctx.params.at("name"), &body = ctx.request.body,
+                    settings = std::move(*settings)] {
+    const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(body.data()),
+                                              body.size());
+    auto deployed = DeployModule(api, owner, name, bytes, settings);
+    reply(deployed ? Json(201, deployed->json) : deployed.error());
   });
 }
 
-struct Stats {
-  std::int64_t invocations = 0;
-  std::int64_t errors = 0;
-  std::int64_t finished = 0;
-  std::int64_t wall_micros = 0;
-};
+// Per function id, over the owner's invocations of the last 24 hours.
+Result<std::map<std::int64_t, store::FunctionStats>> DailyStats(ApiContext& api,
+                                                                std::int64_t owner) {
+  auto stats = api.store.ListFunctionStats(owner, api.NowMillis() - kDay);
+  if (!stats) return Fail(std::move(stats).error());
+  std::map<std::int64_t, store::FunctionStats> by_id;
+  for (store::FunctionStats& entry : *stats) by_id.emplace(entry.function_id, std::move(entry));
+  return by_id;
+}
 
-// Per function name, over the owner's invocations of the last 24 hours.
-Result<std::map<std::string, Stats>> DailyStats(ApiContext& api, std::int64_t owner) {
-  std::map<std::string, Stats> stats;
-  store::InvocationFilter filter;
-  filter.since = api.NowMillis() - kDay;
-  filter.limit = 500;
-  for (int scanned = 0; scanned < kStatsScanLimit;) {
-    auto page = api.store.ListInvocations(owner, filter);
-    if (!page) return Fail(page.error());
-    for (const store::Invocation& invocation : *page) {
-      Stats& entry = stats[invocation.function_name];
-      ++entry.invocations;
-      if (invocation.state == store::InvocationState::kFailed ||
-          invocation.state == store::InvocationState::kTimedOut) {
-        ++entry.errors;
-      }
-      if (invocation.result) {
-        ++entry.finished;
-        entry.wall_micros += invocation.result->wall_micros;
-      }
-    }
-    scanned += static_cast<int>(page->size());
-    if (static_cast<int>(page->size()) < filter.limit) break;
-    filter.after_id = page->back().id;
-  }
-  return stats;
+boost::json::object StatsJson(const store::FunctionStats& day) {
+  const boost::json::value avg_ms =
+      day.finished == 0
+          ? boost::json::value(nullptr)
+          : boost::json::value(static_cast<double>(day.wall_micros) / day.finished / 1000.0);
+  return {{"invocations", day.invocations}, {"errors", day.errors}, {"avg_ms", avg_ms}};
 }
 
 void HandleList(ApiContext& api, HandlerContext& ctx) {
@@ -190,15 +196,16 @@ void HandleList(ApiContext& api, HandlerContext& ctx) {
   if (!stats) return ctx.reply(StoreErrorResponse(stats.error()));
   boost::json::array list;
   for (const store::Function& function : *functions) {
-    const Stats day = stats->contains(function.name) ? stats->at(function.name) : Stats{};
-    const double avg_ms =
-        day.finished == 0 ? 0.0 : static_cast<double>(day.wall_micros) / day.finished / 1000.0;
+    const auto found = stats->find(function.id);
+    const store::FunctionStats day = found != stats->end() ? found->second : store::FunctionStats{};
     list.push_back(boost::json::object{
         {"name", function.name},
         {"latest_version", function.latest_version},
         {"updated_at", function.updated_at},
-        {"stats_24h",
-         {{"invocations", day.invocations}, {"errors", day.errors}, {"avg_ms", avg_ms}}}});
+        {"stats_24h", StatsJson(day)},
+        {"last_status", day.last_final_state
+                            ? boost::json::value(store::StateName(*day.last_final_state))
+                            : boost::json::value(nullptr)}});
   }
   ctx.reply(Json(200, boost::json::object{{"functions", std::move(list)}}));
 }

@@ -115,25 +115,30 @@ void HandleInvoke(const std::shared_ptr<SchedulerCore>& core, store::Store& stor
   const auto& input = ctx.request.body;
   submission->inputs.emplace_back(input.begin(), input.end());
 
+  // The answer comes once the invocation is stored (async: 202) or has
+  // finished (sync), from whichever thread gets there.
   const auto async = ctx.request.Query("async");
   if (async && (*async == "1" || *async == "true")) {
-    auto ids = core->Submit(std::move(*submission));
-    if (!ids) return ctx.reply(SubmitErrorResponse(ids.error()));
-    HttpResponse response =
-        Json(202, boost::json::object{{"id", ids->front()}, {"state", "queued"}});
-    response.headers.emplace_back("X-Milf-Invocation-Id", ids->front());
-    return ctx.reply(std::move(response));
+    return core->Submit(std::move(*submission),
+                        [reply = ctx.reply](Result<std::vector<std::string>> ids) {
+                          if (!ids) return reply(SubmitErrorResponse(ids.error()));
+                          HttpResponse response = Json(
+                              202, boost::json::object{{"id", ids->front()}, {"state", "queued"}});
+                          response.headers.emplace_back("X-Milf-Invocation-Id", ids->front());
+                          reply(std::move(response));
+                        });
   }
   const store::Millis wait_ms = submission->version->settings.timeout_ms + kSyncGraceMs;
   const std::int64_t wait_seconds = wait_ms / 1000;
-  Reply reply = ctx.reply;
-  auto ids = core->Submit(
+  core->Submit(
       std::move(*submission),
-      [reply, wait_seconds](const Completion& completion) {
+      [reply = ctx.reply](Result<std::vector<std::string>> ids) {
+        if (!ids) reply(SubmitErrorResponse(ids.error()));
+      },
+      [reply = ctx.reply, wait_seconds](const Completion& completion) {
         reply(SyncResponse(completion, wait_seconds));
       },
       core->Now() + wait_ms);
-  if (!ids) ctx.reply(SubmitErrorResponse(ids.error()));
 }
 
 void HandleBatch(const std::shared_ptr<SchedulerCore>& core, store::Store& store,
@@ -168,12 +173,13 @@ void HandleBatch(const std::shared_ptr<SchedulerCore>& core, store::Store& store
     }
     submission->inputs.push_back(std::move(*decoded));
   }
-  auto ids = core->Submit(std::move(*submission));
-  if (!ids) return ctx.reply(SubmitErrorResponse(ids.error()));
-  boost::json::array list;
-  list.reserve(ids->size());
-  for (const std::string& id : *ids) list.emplace_back(id);
-  ctx.reply(Json(202, boost::json::object{{"ids", std::move(list)}}));
+  core->Submit(std::move(*submission), [reply = ctx.reply](Result<std::vector<std::string>> ids) {
+    if (!ids) return reply(SubmitErrorResponse(ids.error()));
+    boost::json::array list;
+    list.reserve(ids->size());
+    for (const std::string& id : *ids) list.emplace_back(id);
+    reply(Json(202, boost::json::object{{"ids", std::move(list)}}));
+  });
 }
 
 boost::json::value ResultJson(const std::optional<store::InvocationResult>& result) {
@@ -188,6 +194,7 @@ boost::json::value ResultJson(const std::optional<store::InvocationResult>& resu
       {"output_sha256", result->output_sha256},
       {"output_truncated", result->output_truncated},
       {"stderr_truncated", result->stderr_truncated},
+      {"tier", result->tier},
   };
 }
 

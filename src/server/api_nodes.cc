@@ -78,7 +78,9 @@ void HandleEnroll(ApiContext& api, HandlerContext& ctx) {
   if (auto stored = api.store.UpsertNode(node); !stored) {
     return ctx.reply(StoreErrorResponse(stored.error()));
   }
-  ctx.reply(Json(201, boost::json::object{{"node_id", node_id}, {"secret", secret}}));
+  ctx.reply(Json(201, boost::json::object{{"node_id", node_id},
+                                          {"secret", secret},
+                                          {"aot_public_key", api.aot_public_key}}));
 }
 
 boost::json::value TelemetryJson(const std::string& text) {

@@ -1,5 +1,6 @@
 // /api/v1/usage (own) and /api/v1/users/{name}/quota (admin): metered usage
-// per month, and the limits QuotaLedger enforces.
+// per month and per day of the current month, and the limits QuotaLedger
+// enforces.
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -23,11 +24,14 @@ void HandleUsage(SchedulerCore& core, store::Store& store, HandlerContext& ctx) 
   // Usage is metered in memory and written on every tick; write it now so
   // the answer includes the invocations that just finished.
   core.FlushUsage();
+  const store::Millis now = core.Now();
   auto months = store.ListUsage(user);
   if (!months) return ctx.reply(StoreErrorResponse(months.error()));
+  auto days = store.ListUsageDays(user, UtcMonth(now));
+  if (!days) return ctx.reply(StoreErrorResponse(days.error()));
   auto quota = store.GetQuota(user);
   if (!quota) return ctx.reply(StoreErrorResponse(quota.error()));
-  auto today = store.CountSince(user, UtcDayStart(core.Now()));
+  auto today = store.CountSince(user, UtcDayStart(now));
   if (!today) return ctx.reply(StoreErrorResponse(today.error()));
   auto active = store.CountActive(user);
   if (!active) return ctx.reply(StoreErrorResponse(active.error()));
@@ -38,7 +42,15 @@ void HandleUsage(SchedulerCore& core, store::Store& store, HandlerContext& ctx) 
                                        {"compute_mb_seconds", usage.compute_mb_seconds},
                                        {"fuel", usage.fuel}});
   }
+  boost::json::array day_list;
+  for (const store::UsageDay& day : *days) {
+    day_list.push_back(boost::json::object{{"day", day.day},
+                                           {"invocations", day.invocations},
+                                           {"compute_mb_seconds", day.compute_mb_seconds},
+                                           {"fuel", day.fuel}});
+  }
   ctx.reply(Json(200, boost::json::object{{"months", std::move(list)},
+                                          {"days", std::move(day_list)},
                                           {"quota", QuotaJson(*quota)},
                                           {"today", boost::json::object{{"invocations", *today}}},
                                           {"active", *active}}));

@@ -351,9 +351,26 @@ Result<Principal> Authenticator::FromToken(const std::string& token) const {
     }
     return FromUserId(key->user_id);
   }
-  auto claims = signer_.Verify(token, clock_.RealtimeNanos() / 1'000'000'000);
+  auto claims = VerifyAccessToken(token);
   if (!claims) return Fail(claims.error());
   return FromUserId(claims->user_id);
+}
+
+Result<AccessClaims> Authenticator::VerifyAccessToken(const std::string& token) const {
+  const std::int64_t now_seconds = clock_.RealtimeNanos() / 1'000'000'000;
+  {
+    std::lock_guard lock(verified_mutex_);
+    if (auto it = verified_.find(token); it != verified_.end()) {
+      if (it->second.expires_at > now_seconds) return it->second;
+      verified_.erase(it);  // expired: Verify says so below
+    }
+  }
+  auto claims = signer_.Verify(token, now_seconds);
+  if (!claims) return claims;
+  std::lock_guard lock(verified_mutex_);
+  if (verified_.size() >= kVerifiedTokens) verified_.clear();
+  verified_.emplace(token, *claims);
+  return claims;
 }
 
 Result<Principal> Authenticator::FromUserId(std::int64_t user_id) const {

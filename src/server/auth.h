@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -109,7 +110,10 @@ class LoginRateLimiter {
 // Turns an Authorization header into a caller. Users present
 // "Bearer <access JWT or API key>"; nodes present "Node <id>:<secret>".
 // The user behind a token is looked up on every request, so a deleted
-// user's tokens stop working at once and role changes apply at once.
+// user's tokens stop working at once and role changes apply at once. An
+// access token's signature is checked once: the claims of the tokens seen
+// recently are kept (a token's signature and claims never change), and
+// their expiry is checked on every use.
 // Thread-safe (the store is).
 class Authenticator {
  public:
@@ -124,10 +128,16 @@ class Authenticator {
  private:
   Result<Principal> FromToken(const std::string& token) const;
   Result<Principal> FromUserId(std::int64_t user_id) const;
+  Result<AccessClaims> VerifyAccessToken(const std::string& token) const;
+
+  // Bounds the verified tokens kept; past it they are all forgotten.
+  static constexpr std::size_t kVerifiedTokens = 4'096;
 
   store::Store& store_;
   const JwtSigner& signer_;
   const Clock& clock_;
+  mutable std::mutex verified_mutex_;
+  mutable std::unordered_map<std::string, AccessClaims> verified_;  // token -> claims
 };
 
 }  // namespace milf::server

@@ -286,4 +286,9 @@ std::string UtcMonth(Millis t) {
   return fmt::format("{:04}-{:02}", u.year, u.month);
 }
 
+std::string UtcDay(Millis t) {
+  const UtcTime u = ToUtc(t);
+  return fmt::format("{:04}-{:02}-{:02}", u.year, u.month, u.day);
+}
+
 }  // namespace milf::server

@@ -73,5 +73,8 @@ int DaysInMonth(int year, int month);
 Millis UtcDayStart(Millis t);
 // "2026-11" for the month holding `t`: the key of monthly usage.
 std::string UtcMonth(Millis t);
+// "2026-11-22" for the day holding `t`: the key of daily usage, which the
+// store also adds into that day's month.
+std::string UtcDay(Millis t);
 
 }  // namespace milf::server

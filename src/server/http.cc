@@ -94,7 +94,13 @@ Router::Match Router::Find(const std::string& method, const std::string& path) c
     match.access = route.access;
     match.params = std::move(params);
   }
+  if (!match.path_known && fallback_) {
+    match.handler = &*fallback_;
+    match.access = Access::kPublic;
+  }
   return match;
 }
+
+void Router::SetFallback(Handler handler) { fallback_ = std::move(handler); }
 
 }  // namespace milf::server

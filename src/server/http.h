@@ -64,6 +64,7 @@ enum class Access { kPublic, kUser, kAdmin };
 
 // Method + pattern ("/api/v1/functions/{name}/invoke") -> handler.
 // Matching is exact per segment; {x} matches one non-empty segment.
+// Thread-safety: set up before serving; Find may then run concurrently.
 class Router {
  public:
   void Add(std::string method, std::string pattern, Access access, Handler handler);
@@ -76,6 +77,10 @@ class Router {
   };
   Match Find(const std::string& method, const std::string& path) const;
 
+  // Answers, as a public route, every request whose path no route has (a
+  // path some route has with another method still gets 405).
+  void SetFallback(Handler handler);
+
  private:
   struct Route {
     std::string method;
@@ -84,6 +89,7 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  std::optional<Handler> fallback_;
 };
 
 }  // namespace milf::server

@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include <fcntl.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -41,6 +43,11 @@ struct Shared {
   Metrics& metrics;
   std::shared_ptr<Connections> connections;
 };
+
+// Asio opens sockets without close-on-exec: without it, a process the
+// server starts (a compiler, say) inherits them, and one that outlives a
+// killed server keeps its port bound.
+void KeepFromChildren(int fd) { ::fcntl(fd, F_SETFD, FD_CLOEXEC); }
 
 std::string Lowercase(std::string_view text) {
   std::string out(text);
@@ -97,6 +104,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer.address().to_string();
     stream_.socket().set_option(tcp::no_delay(true), ec);
+    KeepFromChildren(stream_.socket().native_handle());
   }
 
   ~HttpSession() { shared_->connections->Remove(registration_); }
@@ -129,6 +137,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   };
 
   void ReadHeader() {
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(shared_->options.header_limit);
     // The real limit depends on the route; it is set once the header is in.
@@ -199,6 +208,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Dispatch() {
     BeastRequest request = parser_->release();
     const bool keep_alive = request.keep_alive();
+    head_ = request.method() == http::verb::head;
     auto translated = Translate(request, remote_address_);
     if (!translated) {
       return Write(ErrorResponse(400, "bad_request", "malformed request target"), false);
@@ -290,6 +300,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response->body() = answer.body;
     response->keep_alive(keep_alive);
     response->prepare_payload();
+    // A handler answers HEAD as it would GET: the headers, Content-Length
+    // included, stay those of the full answer, the body is not sent.
+    if (head_) response->body().clear();
     shared_->metrics.CountHttpResponse(answer.status);
     stream_.expires_after(shared_->options.write_timeout);
     http::async_write(stream_, *response,
@@ -323,6 +336,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string remote_address_;
   std::uint64_t registration_ = 0;
   bool handed_off_ = false;
+  bool head_ = false;  // the request being answered is a HEAD
   std::unique_ptr<Pending> pending_;
 };
 
@@ -426,11 +440,13 @@ Result<std::uint16_t> HttpServer::Listen(const std::string& address) {
   beast::error_code ec;
   tcp::acceptor& acceptor = impl_->acceptor;
   acceptor.open(endpoint->protocol(), ec);
+  if (!ec) KeepFromChildren(acceptor.native_handle());
   if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(*endpoint, ec);
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    acceptor.close(ec);
+    beast::error_code ignored;  // the reason is ec's, not the close's
+    acceptor.close(ignored);
     return Fail("io", "cannot listen on " + address + ": " + ec.message());
   }
   const std::uint16_t port = acceptor.local_endpoint(ec).port();

@@ -4,7 +4,8 @@
 // body limit (413), authenticates the caller (401, 403 for admin routes)
 // and hands the request to the Router's handler (404 or 405 when there is
 // none); a handler that throws or drops its reply gets a 500 and the
-// connection keeps serving. Two paths leave plain HTTP:
+// connection keeps serving. A HEAD request's answer is sent without its
+// body (handlers answer it as they would GET). Two paths leave plain HTTP:
 //  - GET /api/v1/nodes/connect with a WebSocket upgrade and a node
 //    credential becomes a NodeChannel handed to the NodeChannelHandler;
 //  - GET /api/v1/events becomes a Server-Sent Events stream of the

@@ -1,6 +1,7 @@
 #include "server/node_session.h"
 
 #include <fmt/format.h>
+#include <fmt/ostream.h>
 
 #include <type_traits>
 #include <utility>
@@ -86,6 +87,11 @@ void NodeSession::OnText(const std::string& text) {
             Violation("heartbeat with impossible slot counts");
             return;
           }
+          if (message.artifacts_refused > artifacts_refused_) {
+            fmt::print(stderr, "milf server: node {} refused {} AOT artifact(s) so far (bad signature or hash)\n",
+                       node_id_, message.artifacts_refused);
+            artifacts_refused_ = message.artifacts_refused;
+          }
           listener->OnHeartbeat(*this, t);
         } else if constexpr (std::is_same_v<T, proto::JobStarted>) {
           listener->OnJobStarted(*this, message.invocation_id);
@@ -123,6 +129,7 @@ void NodeSession::HandleHello(const proto::Hello& hello) {
   welcome.node_id = node_id_;
   welcome.heartbeat_interval_ms = options_.heartbeat_interval_ms;
   welcome.lease_ms = options_.lease_ms;
+  welcome.aot_public_key = options_.aot_public_key;
   channel_->SendText(proto::Encode(welcome));
 }
 

@@ -48,6 +48,7 @@ struct NodeSessionOptions {
   std::int64_t heartbeat_interval_ms = 2'000;
   std::int64_t lease_ms = 10'000;
   int max_slots = 1024;  // a Hello asking for more is a protocol error
+  std::string aot_public_key;  // the artifact signing key, sent in the welcome
 };
 
 class NodeSession : public std::enable_shared_from_this<NodeSession> {
@@ -82,6 +83,7 @@ class NodeSession : public std::enable_shared_from_this<NodeSession> {
 
   const std::string node_id_;
   const std::shared_ptr<NodeChannel> channel_;
+  std::uint64_t artifacts_refused_ = 0;  // as last reported by the node
   const std::string remote_address_;
   store::Store& store_;
   const std::weak_ptr<NodeSessionListener> listener_;

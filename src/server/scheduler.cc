@@ -143,6 +143,7 @@ NodeChannelEvents SchedulerCore::Connect(const std::string& node_id,
   NodeSessionOptions options;
   options.heartbeat_interval_ms = options_.heartbeat_interval_ms;
   options.lease_ms = options_.lease_ms;
+  options.aot_public_key = options_.aot_public_key;
   auto session =
       NodeSession::Create(node_id, std::move(channel), store_, weak_from_this(), options);
   return session->Events();
@@ -179,20 +180,18 @@ Result<std::shared_ptr<const store::FunctionVersion>> SchedulerCore::Version(
   return shared;
 }
 
-Result<std::vector<std::string>> SchedulerCore::Submit(Submission submission,
-                                                       CompletionWaiter waiter,
-                                                       store::Millis wait_deadline) {
+void SchedulerCore::Submit(Submission submission, Accepted accepted, CompletionWaiter waiter,
+                           store::Millis wait_deadline) {
   const std::int64_t count = static_cast<std::int64_t>(submission.inputs.size());
-  if (count == 0) return Fail("invalid_argument", "no inputs");
+  if (count == 0) return accepted(Fail("invalid_argument", "no inputs"));
   const store::Millis now = Now();
   const auto& version = submission.version;
   if (auto admitted = ledger_.Reserve(submission.owner_id, count, version->settings.memory_mb, now);
       !admitted) {
-    return Fail(admitted.error());
+    return accepted(Fail(admitted.error()));
   }
   std::vector<store::Invocation> rows;
   std::vector<Work> works;
-  std::vector<std::string> ids;
   rows.reserve(submission.inputs.size());
   works.reserve(submission.inputs.size());
   for (auto& input : submission.inputs) {
@@ -211,32 +210,101 @@ Result<std::vector<std::string>> SchedulerCore::Submit(Submission submission,
     work.version = version;
     work.input = std::make_shared<const std::vector<std::uint8_t>>(std::move(input));
     work.queued_at = now;
-    ids.push_back(row.id);
     rows.push_back(std::move(row));
     works.push_back(std::move(work));
   }
   if (waiter) {
     // Registered before the enqueue: the invocation may finish before
-    // EnqueueInvocations even returns here.
+    // `accepted` even runs.
     std::lock_guard lock(waiters_mutex_);
-    waiters_[ids.front()] = Waiter{std::move(waiter), wait_deadline};
+    waiters_[works.front().id] = Waiter{std::move(waiter), wait_deadline};
   }
-  if (auto enqueued = store_.EnqueueInvocations(rows); !enqueued) {
-    ledger_.Cancel(submission.owner_id, count);
-    if (!ids.empty()) {
-      std::lock_guard lock(waiters_mutex_);
-      waiters_.erase(ids.front());
-    }
-    return Fail(enqueued.error());
-  }
-  for (const Work& work : works)
+  if (works.size() == 1) return EnqueueOne(std::move(rows.front()), std::move(works.front()),
+                                           std::move(accepted));
+  // A batch is one transaction of its own: all of it is stored, or none.
+  Status stored = store_.EnqueueInvocations(rows);
+  if (!stored) return Rejected(submission.owner_id, works, stored.error(), accepted);
+  std::vector<std::string> ids;
+  ids.reserve(works.size());
+  for (const Work& work : works) {
+    ids.push_back(work.id);
     PublishInvocation(work, InvocationState::kQueued, nullptr, nullptr);
+  }
   {
     std::lock_guard lock(mutex_);
     for (Work& work : works) InsertReadyLocked(std::move(work));
   }
+  accepted(std::move(ids));
   Dispatch();
-  return ids;
+}
+
+void SchedulerCore::Rejected(std::int64_t owner_id, const std::vector<Work>& works,
+                             const Error& error, const Accepted& accepted) {
+  ledger_.Cancel(owner_id, static_cast<std::int64_t>(works.size()));
+  {
+    std::lock_guard lock(waiters_mutex_);
+    waiters_.erase(works.front().id);
+  }
+  accepted(Fail(error));
+}
+
+void SchedulerCore::EnqueueOne(store::Invocation row, Work work, Accepted accepted) {
+  std::optional<Placement> placement;
+  {
+    // Straight to a node when one is free and no older work waits, so the
+    // enqueue and the dispatch share one commit.
+    std::lock_guard lock(mutex_);
+    if (ready_.empty() && mirror_complete_) {
+      if (NodeState* node = Choose(work)) {
+        Work placed = work;
+        ++placed.attempts;
+        RecordLocked(placed, *node);
+        ++committing_[node->id];
+        placement = Placement{std::move(placed), node->id, node->session};
+      }
+    }
+  }
+  const bool placed = placement.has_value();
+  // Whether the row was stored, for the dispatch's continuation.
+  auto stored = std::make_shared<bool>(false);
+  std::vector<Entry> entries;
+  store::Store::Transition enqueue;
+  enqueue.kind = store::Store::Transition::Kind::kEnqueue;
+  enqueue.invocation = std::move(row);
+  entries.emplace_back(
+      std::move(enqueue),
+      [this, stored, placed, work = std::move(work), accepted = std::move(accepted)](
+          const Status& outcome, store::Store::Transition&) mutable {
+        if (!outcome) return Rejected(work.owner_id, {work}, outcome.error(), accepted);
+        *stored = true;
+        PublishInvocation(work, InvocationState::kQueued, nullptr, nullptr);
+        std::string id = work.id;
+        if (!placed) {
+          std::lock_guard lock(mutex_);
+          InsertReadyLocked(std::move(work));
+        }
+        accepted(std::vector<std::string>{std::move(id)});
+        if (!placed) Dispatch();
+      });
+  if (placement) {
+    // In the same batch as the enqueue, after it: the entries of one
+    // Apply are never split.
+    store::Store::Transition dispatch;
+    dispatch.kind = store::Store::Transition::Kind::kDispatch;
+    dispatch.id = placement->work.id;
+    dispatch.node_id = placement->node_id;
+    dispatch.lease_deadline = Now() + options_.lease_ms;
+    entries.emplace_back(std::move(dispatch),
+                         [this, stored, placement = std::move(*placement)](
+                             const Status& marked, store::Store::Transition&) mutable {
+                           if (*stored) {
+                             Committed(std::move(placement), marked);
+                           } else {
+                             Unplace(placement);
+                           }
+                         });
+  }
+  Apply(std::move(entries), Urgency::kNow);
 }
 
 void SchedulerCore::InsertReadyLocked(Work work) {
@@ -346,7 +414,7 @@ void SchedulerCore::ExpireWaiters(store::Millis now) {
 void SchedulerCore::AddUsage(std::int64_t owner_id, store::Millis at, double mb_seconds,
                              std::uint64_t fuel) {
   std::lock_guard lock(usage_mutex_);
-  store::Usage& usage = usage_[{owner_id, UtcMonth(at)}];
+  store::Usage& usage = usage_[{owner_id, UtcDay(at)}];
   usage.invocations += 1;
   usage.compute_mb_seconds += mb_seconds;
   usage.fuel += fuel;

@@ -7,7 +7,10 @@
 // the function's memory setting. Each dispatch carries a lease; heartbeats
 // extend the leases of the node's jobs. A node that disconnects or misses
 // heartbeats loses its leases and its jobs are re-queued, up to
-// max_attempts dispatches, then failed with the reason. On start, leases
+// max_attempts dispatches, then failed with the reason. A job a node gives
+// back unrun (proto::kRejectedStatus: its policy, draining, no free slot)
+// is re-queued without counting the attempt, and that node gets no work
+// until its next heartbeat says it admits work. On start, leases
 // left over from a previous server process are expired the same way, so a
 // restart loses nothing.
 //
@@ -38,6 +41,7 @@ namespace milf::server {
 struct SchedulerOptions {
   std::int64_t heartbeat_interval_ms = 2'000;
   std::int64_t lease_ms = 10'000;     // a node silent this long loses its jobs
+  std::string aot_public_key;         // sent in every welcome ("" = none)
   int max_attempts = 3;               // dispatches before an invocation fails
   std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // finished invocations kept
 };

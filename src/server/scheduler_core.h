@@ -15,13 +15,18 @@
 //   store and sends the jobs outside it. A slow timer (the heartbeat
 //   interval) runs lease expiry, cron, waiter deadlines, usage flushes,
 //   retention and a safety dispatch.
-// - The three hot transitions (dispatched, running, finished) go through a
-//   journal with group commit: the first caller to find no commit under
-//   way writes the journal at once (Store::ApplyTransitions, one
-//   transaction); whatever piles up meanwhile goes in the next batch, which
-//   a committer thread writes, so no caller is held up by other callers'
-//   work. Each transition's continuation (send the job, finish the
-//   invocation) runs after its batch commits.
+// - The hot transitions (enqueued, dispatched, running, finished,
+//   returned unrun) go through a journal with group commit: the first
+//   caller to find no commit under way writes the journal at once
+//   (Store::ApplyTransitions, one transaction); whatever piles up
+//   meanwhile goes in the next batch, which a committer thread writes, so
+//   no caller is held up by other callers' work. Each transition's
+//   continuation (answer the submitter, send the job, finish the
+//   invocation) runs after its batch commits. An invoke that finds a free
+//   node and no older work is enqueued and dispatched in one write; a
+//   job's start waits (at most Urgency::kSoon) for the next batch, which
+//   for a short job is the one that stores its result. So a short sync
+//   invoke costs two commits, shared with whatever else is under way.
 // - A node's session starts with Store::RequeueNode: whatever the store
 //   still holds as in flight on that node from an earlier session or an
 //   earlier server process is re-queued at once, and the invocations the
@@ -51,6 +56,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -115,12 +121,16 @@ class SchedulerCore : public NodeSessionListener,
   NodeChannelEvents Connect(const std::string& node_id, std::shared_ptr<NodeChannel> channel);
   Gauges gauges() const;
 
-  // Quota-checks, enqueues and places new invocations; returns their ids.
-  // With `waiter`, the submission must hold one input: the waiter is called
-  // exactly once, from whichever thread finishes the invocation, or with
-  // kExpired once `wait_deadline` passes (checked every tick).
-  Result<std::vector<std::string>> Submit(Submission submission, CompletionWaiter waiter = {},
-                                          store::Millis wait_deadline = 0);
+  // Quota-checks, enqueues and places new invocations. `accepted` is
+  // called exactly once, perhaps before Submit returns: with their ids
+  // once they are stored, or with why they were not (quota, store). With
+  // `waiter`, the submission must hold one input: the waiter is called
+  // exactly once if the invocation was stored, from whichever thread
+  // finishes it, or with kExpired once `wait_deadline` passes (checked
+  // every tick).
+  using Accepted = std::function<void(Result<std::vector<std::string>>)>;
+  void Submit(Submission submission, Accepted accepted, CompletionWaiter waiter = {},
+              store::Millis wait_deadline = 0);
 
   // The function's version, cached (versions are immutable).
   Result<std::shared_ptr<const store::FunctionVersion>> Version(std::int64_t function_id,
@@ -198,17 +208,34 @@ class SchedulerCore : public NodeSessionListener,
   // transition itself (to move its result out).
   using Then = std::function<void(const Status&, store::Store::Transition&)>;
   using Entry = std::pair<store::Store::Transition, Then>;
-  void Apply(std::vector<Entry> entries);
+  // kNow: written at once (by this caller if no batch is under way).
+  // kSoon: nothing waits on it; written with the next batch, or by the
+  // committer within kSoon (a job's start, which its result most often
+  // joins).
+  enum class Urgency { kNow, kSoon };
+  static constexpr std::chrono::milliseconds kSoon{5};
+  void Apply(std::vector<Entry> entries, Urgency urgency);
   void CommitBatch();
   void RunCommitter();
 
+  // Stores one new invocation through the journal, dispatched in the same
+  // batch when a node can take it now; `accepted` runs after the commit.
+  void EnqueueOne(store::Invocation row, Work work, Accepted accepted);
+  // A submission that was not stored: takes back its quota and waiter.
+  void Rejected(std::int64_t owner_id, const std::vector<Work>& works, const Error& error,
+                const Accepted& accepted);
   // Places ready invocations, then refills the mirror if it runs low.
   void Dispatch();
   void DispatchReady();
+  // Chooses nodes for ready invocations and returns their dispatches, to
+  // apply (with whatever else the caller journals in the same batch).
+  std::vector<Entry> PlaceReady();
   NodeState* Choose(const Work& work);
   // After a placement's transition committed: sends its job, unless the
   // node's session ended meanwhile.
   void Committed(Placement placement, const Status& marked);
+  // Takes back a placement whose invocation was never stored.
+  void Unplace(const Placement& placement);
   // A node's session ends (close, or a new hello) only once the placements
   // on it being committed are stored, so that its Store::RequeueNode sees
   // them.
@@ -224,6 +251,9 @@ class SchedulerCore : public NodeSessionListener,
   void ApplyRequeue(const store::Store::Requeued& requeued, std::vector<InFlight> known,
                     const std::string& reason);
   void Finish(Finished finished, store::Millis now);
+  // A node gave `work` back unrun (proto::kRejectedStatus): queued again
+  // without counting the dispatch as an attempt.
+  void ReturnUnrun(const std::string& node_id, Work work, const std::string& reason);
   // Re-dispatches to `session` the queued invocations among `running`.
   void Adopt(NodeSession& session, const std::vector<std::string>& running,
              std::vector<InFlight>& known, std::unordered_set<std::string>& adopted);
@@ -271,6 +301,7 @@ class SchedulerCore : public NodeSessionListener,
   std::vector<Entry> journal_;
   bool committing_batch_ = false;  // a batch is being written
   bool handed_off_ = false;        // ... and the committer thread takes the rest
+  bool soon_ = false;              // kSoon entries wait for the committer
   bool committer_exit_ = false;
   std::thread committer_;
 

@@ -2,6 +2,7 @@
 // journal that commits the hot transitions in groups, and the mirror of
 // the queue (see scheduler_core.h).
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "server/scheduler_core.h"
@@ -34,6 +35,11 @@ void SchedulerCore::Dispatch() {
 }
 
 void SchedulerCore::DispatchReady() {
+  std::vector<Entry> entries = PlaceReady();
+  if (!entries.empty()) Apply(std::move(entries), Urgency::kNow);
+}
+
+std::vector<SchedulerCore::Entry> SchedulerCore::PlaceReady() {
   std::vector<Placement> placements;
   {
     std::lock_guard lock(mutex_);
@@ -58,7 +64,7 @@ void SchedulerCore::DispatchReady() {
       --free;
     }
   }
-  if (placements.empty()) return;
+  if (placements.empty()) return {};
   const store::Millis lease = Now() + options_.lease_ms;
   std::vector<Entry> entries;
   entries.reserve(placements.size());
@@ -74,14 +80,23 @@ void SchedulerCore::DispatchReady() {
                            Committed(std::move(placement), marked);
                          });
   }
-  Apply(std::move(entries));
+  return entries;
 }
 
-void SchedulerCore::Apply(std::vector<Entry> entries) {
+void SchedulerCore::Apply(std::vector<Entry> entries, Urgency urgency) {
   {
     std::lock_guard lock(journal_mutex_);
     for (Entry& entry : entries) journal_.push_back(std::move(entry));
     if (committing_batch_) return;  // the batch under way picks these up next
+    if (urgency == Urgency::kSoon) {
+      // The committer writes them within kSoon, with whatever comes
+      // meanwhile (most often the job's result). It is woken once per
+      // window, not once per entry.
+      if (soon_) return;
+      soon_ = true;
+      journal_cv_.notify_all();
+      return;
+    }
     committing_batch_ = true;
   }
   CommitBatch();
@@ -99,8 +114,18 @@ void SchedulerCore::Apply(std::vector<Entry> entries) {
 void SchedulerCore::RunCommitter() {
   std::unique_lock lock(journal_mutex_);
   while (true) {
-    journal_cv_.wait(lock, [&] { return handed_off_ || committer_exit_; });
-    if (!handed_off_) return;
+    journal_cv_.wait(lock, [&] { return handed_off_ || soon_ || committer_exit_; });
+    if (!handed_off_ && !committer_exit_) {
+      journal_cv_.wait_for(lock, kSoon,
+                           [&] { return handed_off_ || committer_exit_; });
+    }
+    soon_ = false;
+    if (!handed_off_) {
+      if (committer_exit_ && journal_.empty()) return;
+      // A caller's batch under way takes the entries, or there are none.
+      if (committing_batch_ || journal_.empty()) continue;
+      committing_batch_ = true;
+    }
     while (!journal_.empty()) {
       lock.unlock();
       CommitBatch();
@@ -196,6 +221,7 @@ proto::Job SchedulerCore::MakeJob(const Work& work) {
   job.env = version.settings.env;
   job.input = *work.input;
   job.limits.memory_mb = version.settings.memory_mb;
+  job.tier = version.settings.tier;
   job.limits.timeout_ms = version.settings.timeout_ms;
   if (version.settings.fuel) job.limits.fuel = static_cast<std::uint64_t>(*version.settings.fuel);
   return job;
@@ -240,6 +266,19 @@ void SchedulerCore::Committed(Placement placement, const Status& marked) {
            Now());
   } else if (!marked && marked.error().code != "conflict" && !deleted) {
     LogSchedulerProblem("dispatch", id, marked.error());
+  }
+}
+
+void SchedulerCore::Unplace(const Placement& placement) {
+  std::lock_guard lock(mutex_);
+  if (auto record = in_flight_.find(placement.work.id);
+      record != in_flight_.end() && record->second.session == placement.session.get()) {
+    TakeLocked(placement.work.id);
+  }
+  if (auto it = committing_.find(placement.node_id);
+      it != committing_.end() && --it->second == 0) {
+    committing_.erase(it);
+    commits_done_.notify_all();
   }
 }
 

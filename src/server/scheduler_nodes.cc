@@ -35,6 +35,7 @@ store::InvocationResult ResultOf(proto::JobResult&& r) {
   result.output_truncated = r.output_truncated;
   result.stderr_truncated = r.stderr_truncated;
   result.output_sha256 = std::move(r.output_sha256);
+  result.tier = std::move(r.tier);
   return result;
 }
 
@@ -192,7 +193,8 @@ void SchedulerCore::OnJobStarted(NodeSession& session, const std::string& invoca
   store::Store::Transition transition;
   transition.kind = store::Store::Transition::Kind::kStart;
   transition.id = invocation_id;
-  transition.lease_deadline = Now() + options_.lease_ms;
+  transition.at = Now();
+  transition.lease_deadline = transition.at + options_.lease_ms;
   std::vector<Entry> entries;
   entries.emplace_back(std::move(transition),
                        [this, work = std::move(*work), node_id = session.node_id()](
@@ -203,24 +205,32 @@ void SchedulerCore::OnJobStarted(NodeSession& session, const std::string& invoca
                            LogSchedulerProblem("mark running", applied.id, marked.error());
                          }
                        });
-  Apply(std::move(entries));
+  Apply(std::move(entries), Urgency::kSoon);
 }
 
 void SchedulerCore::OnJobResult(NodeSession& session, proto::JobResult result) {
+  const bool rejected = result.status == proto::kRejectedStatus;
   std::optional<InFlight> record;
   {
     std::lock_guard lock(mutex_);
+    auto node = nodes_.find(session.node_id());
+    if (node != nodes_.end() && node->second.session.get() != &session) node = nodes_.end();
     auto it = in_flight_.find(result.invocation_id);
     if (it != in_flight_.end() && it->second.session == &session) {
       record = TakeLocked(result.invocation_id);
-    } else if (auto node = nodes_.find(session.node_id());
-               node != nodes_.end() && node->second.session.get() == &session) {
+    } else if (node != nodes_.end()) {
       // A job of an earlier session finished: its slot is free again. Its
       // invocation was re-queued when that session ended.
       node->second.foreign.erase(result.invocation_id);
     }
+    // A node that turns work away (policy, draining, no free slot) gets
+    // none until its next heartbeat says it admits work again, rather
+    // than the same job straight back.
+    if (rejected && node != nodes_.end()) node->second.accepting = false;
   }
-  if (record) {
+  if (record && rejected) {
+    ReturnUnrun(session.node_id(), std::move(record->work), result.message);
+  } else if (record) {
     store::Store::Transition transition;
     transition.kind = store::Store::Transition::Kind::kComplete;
     transition.id = result.invocation_id;
@@ -240,11 +250,44 @@ void SchedulerCore::OnJobResult(NodeSession& session, proto::JobResult result) {
         LogSchedulerProblem("complete", applied.id, completed.error());
       }
     };
-    std::vector<Entry> entries;
-    entries.emplace_back(std::move(transition), std::move(then));
-    Apply(std::move(entries));
+    // The slot it freed goes to the next ready invocation in the same
+    // batch: one commit stores this result and that dispatch.
+    std::vector<Entry> entries = PlaceReady();
+    entries.emplace(entries.begin(), std::move(transition), std::move(then));
+    Apply(std::move(entries), Urgency::kNow);
   }
   Dispatch();
+}
+
+void SchedulerCore::ReturnUnrun(const std::string& node_id, Work work, const std::string& reason) {
+  store::Store::Transition transition;
+  transition.kind = store::Store::Transition::Kind::kReturn;
+  transition.id = work.id;
+  transition.node_id = node_id;
+  transition.result.message = reason;
+  auto then = [this, work = std::move(work)](const Status& returned,
+                                              store::Store::Transition& applied) mutable {
+    if (returned) {
+      // The dispatch did not count: the store took its attempt back too.
+      --work.attempts;
+      PublishInvocation(work, InvocationState::kQueued, nullptr, nullptr);
+      {
+        std::lock_guard lock(mutex_);
+        InsertReadyLocked(std::move(work));
+      }
+      Dispatch();
+    } else if (returned.error().code == "not_found") {
+      Finish(Finished{std::move(work), InvocationState::kFailed,
+                      LostResult("the invocation was deleted")},
+             Now());
+    } else if (returned.error().code != "conflict") {
+      // The row stays in flight; its lease runs out and it is re-queued.
+      LogSchedulerProblem("return", applied.id, returned.error());
+    }
+  };
+  std::vector<Entry> entries;
+  entries.emplace_back(std::move(transition), std::move(then));
+  Apply(std::move(entries), Urgency::kNow);
 }
 
 void SchedulerCore::OnClosed(NodeSession& session) {

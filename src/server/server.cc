@@ -15,8 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "compiler/source/source_compiler.h"
+#include "server/aot_builder.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "server/static_files.h"
 
 namespace milf::server {
 namespace {
@@ -27,6 +30,8 @@ constexpr std::string_view kAdminName = "admin";
 constexpr std::size_t kGeneratedPasswordChars = 20;
 // How long Stop waits for connections to close cleanly before cutting them.
 constexpr auto kStopGrace = std::chrono::seconds(2);
+// Compiles that may run at once; more are refused with 503.
+constexpr int kCompileSlots = 2;
 
 Status MakeDataDir(const std::string& dir) {
   std::error_code ec;
@@ -51,11 +56,15 @@ struct Server::Impl {
   explicit Impl(ServerOptions server_options)
       : options(std::move(server_options)),
         clock(options.clock != nullptr ? *options.clock : SystemClock()),
-        blocking(static_cast<std::size_t>(std::max(1, options.blocking_threads))) {}
+        // Compiles get threads of their own, so they never hold up the
+        // other blocking work (password hashing, module checks).
+        blocking(static_cast<std::size_t>(std::max(1, options.blocking_threads) +
+                                          kCompileSlots)) {}
 
   ~Impl() { Stop(); }
 
   Status Open();
+  compiler::SourceCompiler* SourceCompilerOnce();
   Status EnsureAdmin();
   Status Listen();
   void RunIoThread();
@@ -69,7 +78,12 @@ struct Server::Impl {
   std::unique_ptr<JwtSigner> signer;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<LoginRateLimiter> login_limiter;
+  std::unique_ptr<AotBuilder> aot;
   std::unique_ptr<ApiContext> api;
+  // The compiler service, set up by the first compile (docs/compiler.md).
+  std::once_flag compiler_once;
+  std::unique_ptr<compiler::SourceCompiler> source_compiler;
+  std::unique_ptr<StaticFiles> web;
   Router router;
   // After everything connections reference (a connection left over at
   // shutdown dies with the io_context) and before what owns timers or
@@ -103,7 +117,35 @@ Status Server::Impl::Open() {
   signer = std::make_unique<JwtSigner>(std::move(*secret));
   authenticator = std::make_unique<Authenticator>(*store, *signer, clock);
   login_limiter = std::make_unique<LoginRateLimiter>(clock);
+  AotBuilderOptions aot_options;
+  aot_options.enabled = options.aot_builds;
+  aot_options.artifact_dir = dir / "artifacts";
+  aot_options.key_path = dir / "aot-signing.key";
+  aot_options.targets = options.aot_targets;
+  aot_options.log = [](const std::string& line) { std::cerr << "milf server: " << line << "\n"; };
+  auto builder = AotBuilder::Start(std::move(aot_options), *store);
+  if (!builder) return Fail("io", "AOT artifacts: " + builder.error().message);
+  aot = std::move(*builder);
+  aot->EnqueueMissing();
   return EnsureAdmin();
+}
+
+compiler::SourceCompiler* Server::Impl::SourceCompilerOnce() {
+  std::call_once(compiler_once, [this] {
+    const std::filesystem::path dir(options.data_dir);
+    compiler::SourceCompilerOptions compiler_options;
+    compiler_options.toolchain = compiler::DefaultToolchain();
+    compiler_options.cache_dir = (dir / "compile-cache").string();
+    compiler_options.scratch_dir = (dir / "compile-scratch").string();
+    compiler_options.max_concurrent = kCompileSlots;
+    auto created = compiler::SourceCompiler::Create(std::move(compiler_options));
+    if (!created) {
+      std::cerr << "milf server: compiler service off: " << created.error().message << "\n";
+      return;
+    }
+    source_compiler = std::move(*created);
+  });
+  return source_compiler.get();
 }
 
 Status Server::Impl::EnsureAdmin() {
@@ -151,6 +193,11 @@ Status Server::Impl::Listen() {
       },
       options.access_token_ttl_seconds});
   api->node_online_window_ms = options.scheduler.lease_ms;
+  api->aot_public_key = aot->public_key_hex();
+  api->module_deployed = [builder = aot.get()](const std::string& sha256, std::int64_t memory_mb) {
+    builder->Enqueue(sha256, memory_mb);
+  };
+  options.scheduler.aot_public_key = aot->public_key_hex();
 
   scheduler = std::make_unique<Scheduler>(*store, events, metrics, clock, options.scheduler);
   metrics.SetGaugeSource([scheduler = scheduler.get()] { return scheduler->gauges(); });
@@ -161,7 +208,15 @@ Status Server::Impl::Listen() {
   AddNodeRoutes(router, *api);
   AddFunctionRoutes(router, *api);
   AddModuleRoutes(router, *api);
+  AddSourceRoutes(router, *api, [this] { return SourceCompilerOnce(); });
+  AddArtifactRoutes(router, *api, *aot);
   AddInvocationRoutes(router, *scheduler, *store);
+  if (!options.web_root.empty()) {
+    auto files = StaticFiles::Open(options.web_root);
+    if (!files) return Fail(files.error());
+    web = std::move(*files);
+    AddStaticFileFallback(router, *web, api->run_blocking);
+  }
 
   http = std::make_unique<HttpServer>(io, options.http, router, *authenticator, *scheduler, events,
                                       metrics);
@@ -207,6 +262,7 @@ void Server::Impl::Stop() {
   if (http) http->Stop();
   if (scheduler_started) scheduler->Stop();
   blocking.join();
+  aot.reset();
   work.reset();
   {
     std::unique_lock lock(mutex);

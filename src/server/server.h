@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
@@ -43,13 +44,23 @@ struct ServerOptions {
   // nullptr: the system clock. Must outlive the Server.
   const Clock* clock = nullptr;
   std::int64_t access_token_ttl_seconds = 15 * 60;
+  // The built dashboard, served at / for every path no API route has
+  // (static_files.h); "": no dashboard. Start fails ("io") when it is not a
+  // directory holding index.html.
+  std::string web_root;
   HttpServerOptions http;
   SchedulerOptions scheduler;
+  // AOT artifacts (docs/aot.md): built after each deploy on a background
+  // thread, signed with DATA/aot-signing.key, served to nodes.
+  bool aot_builds = true;
+  // Targets to build for; empty: x86_64-linux-gnu, plus aarch64-linux-gnu
+  // when the cross compiler is installed.
+  std::vector<std::string> aot_targets;
 };
 
 class Server {
  public:
-  // Error codes: "io" (data directory, key file, address in use),
+  // Error codes: "io" (data directory, key files, address in use),
   // "internal" (the store could not be opened or the admin created).
   static Result<std::unique_ptr<Server>> Start(ServerOptions options);
   // Stops (see Stop) if still running.

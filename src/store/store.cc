@@ -24,22 +24,38 @@ std::string StateName(InvocationState state) {
   return "unknown";
 }
 
+Status Store::PutFunctionSource(std::int64_t, std::int64_t, const FunctionSource&) {
+  return Fail("unsupported", "this store keeps no function sources");
+}
+
+Result<FunctionSource> Store::GetFunctionSource(std::int64_t, std::int64_t) {
+  return Fail("not_found", "function source not found");
+}
+
 Result<std::vector<Status>> Store::ApplyTransitions(const std::vector<Transition>& transitions,
                                                     Millis now) {
   std::vector<Status> outcomes;
   outcomes.reserve(transitions.size());
   for (const Transition& transition : transitions) {
+    const Millis at = transition.at != 0 ? transition.at : now;
     switch (transition.kind) {
+      case Transition::Kind::kEnqueue:
+        outcomes.push_back(EnqueueInvocations({transition.invocation}));
+        break;
       case Transition::Kind::kDispatch:
         outcomes.push_back(
-            MarkDispatched(transition.id, transition.node_id, transition.lease_deadline, now));
+            MarkDispatched(transition.id, transition.node_id, transition.lease_deadline, at));
         break;
       case Transition::Kind::kStart:
-        outcomes.push_back(MarkRunning(transition.id, transition.lease_deadline, now));
+        outcomes.push_back(MarkRunning(transition.id, transition.lease_deadline, at));
         break;
       case Transition::Kind::kComplete:
         outcomes.push_back(Complete(transition.id, transition.node_id, transition.final_state,
-                                    transition.result, now));
+                                    transition.result, at));
+        break;
+      case Transition::Kind::kReturn:
+        outcomes.push_back(
+            ReturnUnrun(transition.id, transition.node_id, transition.result.message, at));
         break;
     }
   }

@@ -87,6 +87,9 @@ struct FunctionSettings {
   std::optional<std::int64_t> fuel;
   std::vector<std::string> env;  // "KEY=VALUE"
   std::string entry;             // "" = automatic (_start, else wasm_main)
+  // "auto": AOT once a node holds the artifact; "interp"; "aot": on AOT as
+  // soon as possible (docs/aot.md).
+  std::string tier = "auto";
 };
 
 struct FunctionVersion {
@@ -96,6 +99,11 @@ struct FunctionVersion {
   std::int64_t module_size = 0;
   FunctionSettings settings;
   Millis created_at = 0;
+};
+
+struct FunctionSource {
+  std::string filename;  // a bare name: "hello.c"
+  std::string text;
 };
 
 struct Function {
@@ -121,6 +129,7 @@ struct InvocationResult {
   bool output_truncated = false;
   bool stderr_truncated = false;
   std::string output_sha256;
+  std::string tier;  // what the node ran it on: "interp", "aot", or "" (unknown)
 };
 
 struct Invocation {
@@ -175,6 +184,26 @@ struct Usage {
   std::uint64_t fuel = 0;
 };
 
+struct UsageDay {
+  std::string day;  // "2026-11-22", UTC
+  std::int64_t invocations = 0;
+  double compute_mb_seconds = 0;  // as in Usage
+  std::uint64_t fuel = 0;
+};
+
+// One function's invocations over a window, for function listings.
+struct FunctionStats {
+  std::int64_t function_id = 0;
+  std::string name;
+  std::int64_t invocations = 0;  // queued within the window
+  std::int64_t errors = 0;       // of those, failed or timed out
+  std::int64_t finished = 0;     // of those, in any final state
+  std::int64_t wall_micros = 0;  // summed over the finished ones
+  // The final state of the function's newest finished invocation, at any
+  // time (as long as retention kept it); nullopt when there is none.
+  std::optional<InvocationState> last_final_state;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -185,6 +214,8 @@ class Store {
   virtual Result<User> FindUserByName(const std::string& name) = 0;
   virtual Result<User> FindUserById(std::int64_t id) = 0;
   virtual Result<std::vector<User>> ListUsers() = 0;
+  // Also revokes every refresh token of the user, in the same transaction:
+  // sessions started with the old password cannot be renewed.
   virtual Status UpdatePassword(std::int64_t user_id, const std::string& password_hash) = 0;
   // Deletes the user and everything they own.
   virtual Status DeleteUser(std::int64_t user_id) = 0;
@@ -236,6 +267,16 @@ class Store {
   virtual Result<FunctionVersion> GetVersion(std::int64_t function_id, std::int64_t version) = 0;
   virtual Status DeleteFunction(std::int64_t owner_id, const std::string& name) = 0;
 
+  // The single source file a version was compiled from (the compiler
+  // service, docs/compiler.md), so an editor can load it again. Versions
+  // deployed from a .wasm or an archive have none. PutFunctionSource:
+  // "not_found" when the version does not exist. GetFunctionSource:
+  // "not_found" when the version has no source. A backend that keeps no
+  // sources (this default) refuses with "unsupported" and finds none.
+  virtual Status PutFunctionSource(std::int64_t function_id, std::int64_t version,
+                                   const FunctionSource& source);
+  virtual Result<FunctionSource> GetFunctionSource(std::int64_t function_id, std::int64_t version);
+
   // Invocations and the queue. EnqueueInvocations inserts all or none, as
   // queued with no attempts; of each Invocation it reads only id, owner_id,
   // function_id, function_name, version, input, schedule_id and queued_at.
@@ -264,20 +305,30 @@ class Store {
   virtual Status Complete(const std::string& id, const std::string& node_id,
                           InvocationState final_state, const InvocationResult& result,
                           Millis now) = 0;
+  // dispatched|running on `node_id` -> queued, its dispatch not counted as
+  // an attempt: the node gave the job back without running it (`reason`
+  // goes in the event). "conflict" unless it is on `node_id`.
+  virtual Status ReturnUnrun(const std::string& id, const std::string& node_id,
+                             const std::string& reason, Millis now) = 0;
 
-  // Many MarkDispatched / MarkRunning / Complete calls in one transaction:
-  // the scheduler's throughput path (one commit for many jobs instead of
-  // one each). Each transition succeeds or is refused on its own, with the
-  // Status the single call would give, in order; the whole call fails only
-  // when the database does. The default runs the single calls one by one.
+  // Many EnqueueInvocations (of one invocation) / MarkDispatched /
+  // MarkRunning / Complete / ReturnUnrun calls in one transaction: the
+  // scheduler's throughput path (one commit for many jobs instead of one
+  // each). Each transition succeeds or is refused on its own, with the
+  // Status the single call would give, in order, and sees the ones before
+  // it (an invocation may be enqueued and dispatched in one batch); the
+  // whole call fails only when the database does. The default runs the
+  // single calls one by one.
   struct Transition {
-    enum class Kind { kDispatch, kStart, kComplete };
+    enum class Kind { kEnqueue, kDispatch, kStart, kComplete, kReturn };
     Kind kind = Kind::kDispatch;
-    std::string id;
-    std::string node_id;        // kDispatch, kComplete
+    std::string id;             // every kind but kEnqueue
+    std::string node_id;        // kDispatch, kComplete, kReturn
     Millis lease_deadline = 0;  // kDispatch, kStart
     InvocationState final_state = InvocationState::kSucceeded;  // kComplete
-    InvocationResult result;                                    // kComplete
+    InvocationResult result;    // kComplete; kReturn: result.message is the reason
+    Invocation invocation;      // kEnqueue
+    Millis at = 0;              // when it happened, if not the batch's `now`
   };
   virtual Result<std::vector<Status>> ApplyTransitions(const std::vector<Transition>& transitions,
                                                        Millis now);
@@ -311,15 +362,29 @@ class Store {
   virtual Status FireSchedule(std::int64_t schedule_id, Millis fired_at, Millis next_fire_at,
                               const Invocation& invocation) = 0;
 
-  // Usage, metered per user per month; ListUsage is newest month first.
-  virtual Status AddUsage(std::int64_t user_id, const std::string& month,
+  // Usage, metered per user per UTC day and per month. `period` is a day
+  // ("YYYY-MM-DD"), which counts toward that day and its month, or a month
+  // ("YYYY-MM"), which counts toward the month only; "invalid_argument"
+  // for anything else. ListUsage is newest month first; ListUsageDays gives
+  // the days of `month` ("YYYY-MM") that have usage, oldest first.
+  virtual Status AddUsage(std::int64_t user_id, const std::string& period,
                           std::int64_t invocations, double compute_mb_seconds,
                           std::uint64_t fuel) = 0;
   virtual Result<std::vector<Usage>> ListUsage(std::int64_t user_id) = 0;
+  virtual Result<std::vector<UsageDay>> ListUsageDays(std::int64_t user_id,
+                                                      const std::string& month) = 0;
+
+  // Statistics of each of owner_id's functions (one entry per function, by
+  // name, zeros for a function with no invocations) over the invocations
+  // queued at or after `since`.
+  virtual Result<std::vector<FunctionStats>> ListFunctionStats(std::int64_t owner_id,
+                                                               Millis since) = 0;
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode and
-// applies pending schema migrations. Fails with "io" when the file is not a
+// applies pending schema migrations. The database and its -wal and -shm
+// files are readable by their owner only (mode 0600), as they hold
+// credential hashes and users' data. Fails with "io" when the file is not a
 // usable database or its schema is newer than this build knows.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 

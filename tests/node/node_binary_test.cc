@@ -11,9 +11,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "base/sha256.h"
 #include "fake_server.h"
 #include "node_test_support.h"
 
@@ -131,6 +134,32 @@ TEST(MilfNodeBinary, ABadTokenEndsTheProcessWithAnError) {
   EXPECT_THAT(testing::ReadFile(dir.path() / "stderr"), HasSubstr("refused the enrollment token"));
 }
 
+TEST(MilfNodeBinary, TheModuleCacheIsTrimmedToItsFlag) {
+  FakeServer server;
+  TempDir dir;
+  const std::filesystem::path modules = dir.path() / "data" / "modules";
+  const std::string older(700 << 10, 'o');
+  const std::string newer(700 << 10, 'n');
+  const auto put = [&](const std::string& bytes, std::chrono::minutes ago) {
+    const std::string hash = Sha256Hex(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+    testing::WriteFile(modules, hash + ".wasm", bytes);
+    std::filesystem::last_write_time(modules / (hash + ".wasm"),
+                                     std::filesystem::file_time_type::clock::now() - ago);
+    return hash;
+  };
+  const std::string dropped = put(older, std::chrono::minutes(60));
+  const std::string kept = put(newer, std::chrono::minutes(5));
+  Child node({kBinary, "--server", server.url(), "--token", "enroll-me", "--data",
+              (dir.path() / "data").string(), "--module-cache-mb", "1"},
+             dir.path() / "stderr");
+  ASSERT_GT(node.pid(), 0);
+  ASSERT_TRUE(server.WaitFor([](const Log& log) { return !log.hellos.empty(); }))
+      << testing::ReadFile(dir.path() / "stderr");
+  EXPECT_THAT(server.log().hellos.at(0).cached_modules, ::testing::ElementsAre(kept));
+  EXPECT_FALSE(std::filesystem::exists(modules / (dropped + ".wasm")));
+  EXPECT_EQ(node.Signal(SIGTERM), 0) << testing::ReadFile(dir.path() / "stderr");
+}
+
 TEST(MilfNodeBinary, BadFlagsAndFilesAreUsageErrors) {
   TempDir dir;
   testing::WriteFile(dir.path(), "policy.json", R"({"min_battery": 30})");
@@ -150,6 +179,11 @@ TEST(MilfNodeBinary, BadFlagsAndFilesAreUsageErrors) {
   Child no_server({kBinary, "--token", "t"}, dir.path() / "stderr3");
   EXPECT_EQ(no_server.Wait(), 2);
   EXPECT_THAT(testing::ReadFile(dir.path() / "stderr3"), HasSubstr("--server"));
+
+  Child no_cache({kBinary, "--server", "http://127.0.0.1:1", "--module-cache-mb", "0"},
+                 dir.path() / "stderr4");
+  EXPECT_EQ(no_cache.Wait(), 2);
+  EXPECT_THAT(testing::ReadFile(dir.path() / "stderr4"), HasSubstr("--module-cache-mb"));
 }
 
 }  // namespace

@@ -135,6 +135,10 @@ class ForwardingStore final : public Store {
                   const InvocationResult& result, Millis now) override {
     return inner_.Complete(id, node_id, final_state, result, now);
   }
+  Status ReturnUnrun(const std::string& id, const std::string& node_id, const std::string& reason,
+                     Millis now) override {
+    return inner_.ReturnUnrun(id, node_id, reason, now);
+  }
   Result<Requeued> RequeueExpired(Millis now, int max_attempts,
                                   const std::string& reason) override {
     ++requeue_expired_calls;
@@ -176,6 +180,14 @@ class ForwardingStore final : public Store {
   }
   Result<std::vector<Usage>> ListUsage(std::int64_t user_id) override {
     return inner_.ListUsage(user_id);
+  }
+  Result<std::vector<UsageDay>> ListUsageDays(std::int64_t user_id,
+                                              const std::string& month) override {
+    return inner_.ListUsageDays(user_id, month);
+  }
+  Result<std::vector<FunctionStats>> ListFunctionStats(std::int64_t owner_id,
+                                                       Millis since) override {
+    return inner_.ListFunctionStats(owner_id, since);
   }
 
  private:

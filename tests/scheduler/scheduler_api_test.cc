@@ -410,6 +410,11 @@ TEST_F(ApiTest, UsageIsMeteredOnCompletion) {
   EXPECT_EQ(months[0].at("invocations").as_int64(), 1);
   EXPECT_DOUBLE_EQ(months[0].at("compute_mb_seconds").as_double(), 160.0);
   EXPECT_EQ(months[0].at("fuel").to_number<std::int64_t>(), 1234);
+  const auto& days = usage.at("days").as_array();
+  ASSERT_EQ(days.size(), 1u);
+  EXPECT_EQ(std::string(days[0].at("day").as_string()).substr(0, 8), "2024-01-");
+  EXPECT_EQ(days[0].at("invocations").as_int64(), 1);
+  EXPECT_DOUBLE_EQ(days[0].at("compute_mb_seconds").as_double(), 160.0);
   EXPECT_EQ(usage.at("today").at("invocations").as_int64(), 2);
   EXPECT_EQ(usage.at("active").as_int64(), 1);
   EXPECT_EQ(usage.at("quota").at("max_concurrent").as_int64(), 64);

@@ -110,6 +110,54 @@ TEST_F(SchedulerTest, NodeThatRefusesWorkGetsNone) {
   EXPECT_EQ(a.AwaitJobIds(1), std::vector<std::string>{id});
 }
 
+TEST_F(SchedulerTest, RejectedJobsAreRequeuedWithoutAnAttemptAndGoElsewhere) {
+  FakeNode a(h(), "node-a");
+  a.SendHello(1);
+  const std::string id = h().InvokeAsync(user_, "fn");
+  ASSERT_EQ(a.AwaitJobIds(1), std::vector<std::string>{id});
+  FakeNode b(h(), "node-b");
+  b.SendHello(1);
+  // node-a turns the job down (its policy no longer admits work).
+  a.SendResult(id, proto::kRejectedStatus);
+
+  // Back in the queue, as if never dispatched, and placed on node-b: node-a
+  // takes nothing until its next heartbeat says it admits work again.
+  ASSERT_EQ(b.AwaitJobIds(1), std::vector<std::string>{id});
+  EXPECT_EQ(b.Jobs()[0].attempt, 1);
+  EXPECT_EQ(a.Jobs().size(), 1u);
+  b.SendStarted(id);
+  b.SendResult(id, "ok", "done");
+  ASSERT_TRUE(h().WaitFinished(id));
+  const store::Invocation done = h().Find(user_, id);
+  EXPECT_EQ(done.state, InvocationState::kSucceeded);
+  EXPECT_EQ(done.attempts, 1);
+  EXPECT_EQ(done.node_id, "node-b");
+  const std::vector<std::string> events = EventDetails(id);
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[0], "queued");
+  EXPECT_EQ(events[1], "dispatched: attempt 1");
+  EXPECT_EQ(events[2], "queued: returned unrun by the node: it went rejected");
+  EXPECT_EQ(events[3], "dispatched: attempt 1");
+  EXPECT_EQ(events[4], "running");
+  EXPECT_EQ(events[5], "succeeded: ok");
+}
+
+TEST_F(SchedulerTest, ANodeThatRejectedAJobGetsWorkAfterItsNextHeartbeat) {
+  FakeNode a(h(), "node-a");
+  a.SendHello(1);
+  const std::string id = h().InvokeAsync(user_, "fn");
+  ASSERT_EQ(a.AwaitJobIds(1), std::vector<std::string>{id});
+  a.SendResult(id, proto::kRejectedStatus);
+  ASSERT_TRUE(WaitFor([&] { return h().scheduler->gauges().queue_depth == 1; }));
+  EXPECT_EQ(State(id), InvocationState::kQueued);
+  EXPECT_EQ(h().Find(user_, id).attempts, 0);
+  EXPECT_EQ(h().scheduler->gauges().slots_free, 0);  // not admitting until it says so
+
+  a.SendHeartbeat(Telemetry(1));
+  ASSERT_EQ(a.AwaitJobIds(2), (std::vector<std::string>{id, id}));
+  EXPECT_EQ(a.Jobs()[1].attempt, 1);
+}
+
 TEST_F(SchedulerTest, FunctionMemoryMustFitTheNode) {
   h().Deploy(user_, "big", /*memory_mb=*/512);
   FakeNode small(h(), "node-small");
@@ -412,6 +460,23 @@ TEST_F(RetryTest, ExpiredLeasesAlsoCountAsAttempts) {
   h().clock.Advance(h().options.lease_ms + 1);
   ASSERT_TRUE(WaitForState(id, InvocationState::kFailed));
   EXPECT_NE(h().Find(user_, id).result->message.find("lease expired"), std::string::npos);
+}
+
+TEST_F(RetryTest, RejectionsDoNotUseUpAttempts) {
+  FakeNode a(h(), "node-a");
+  a.SendHello(1);
+  const std::string id = h().InvokeAsync(user_, "fn");
+  for (std::size_t round = 1; round <= 3; ++round) {
+    ASSERT_EQ(a.AwaitJobs(round).size(), round);
+    EXPECT_EQ(a.Jobs().back().attempt, 1);
+    a.SendResult(id, proto::kRejectedStatus);
+    ASSERT_TRUE(WaitFor([&] { return h().scheduler->gauges().queue_depth == 1; }));
+    a.SendHeartbeat(Telemetry(1));
+  }
+  ASSERT_EQ(a.AwaitJobs(4).size(), 4u);
+  a.SendResult(id, "ok");
+  ASSERT_TRUE(h().WaitFinished(id));
+  EXPECT_EQ(State(id), InvocationState::kSucceeded);
 }
 
 TEST_F(SchedulerTest, RestartRequeuesJobsOfNodesThatReconnect) {

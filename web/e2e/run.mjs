@@ -1,9 +1,11 @@
 // End-to-end test of the dashboard: a real `milf server` and a real node on
 // 127.0.0.1, driven through Debian's Chromium with playwright-core.
 //
-//   MILF_BIN=../build/bin/milf [MILF_EXAMPLES=../build/examples] npm run e2e
+//   MILF_BIN=../build/bin/milf [MILF_EXAMPLES=../build/examples] [MILF_WEB=../build/web] npm run e2e
 //
-// It starts `milf server` on a free port with a fresh data directory, logs
+// It starts `milf server --web DIR` on a free port with a fresh data
+// directory (DIR: MILF_WEB, else build/web beside the binary's bin/ when it
+// holds index.html, else web/dist), logs
 // in through the dashboard, enrolls a node with a token made on the Admin
 // page, deploys examples by upload, invokes them, follows the invocation
 // and the node live, checks that a second user sees none of it, and saves
@@ -23,7 +25,17 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '..');
 const repo = path.resolve(webDir, '..');
-const distDir = path.join(webDir, 'dist');
+// The built dashboard `milf server --web` serves: MILF_WEB, else the build
+// tree's web/ beside MILF_BIN's bin/ (make build), else web/dist (npm run build).
+function dashboardDir() {
+  if (process.env.MILF_WEB) return path.resolve(process.env.MILF_WEB);
+  if (process.env.MILF_BIN) {
+    const built = path.resolve(path.dirname(process.env.MILF_BIN), '..', 'web');
+    if (fs.existsSync(path.join(built, 'index.html'))) return built;
+  }
+  return path.join(webDir, 'dist');
+}
+const distDir = dashboardDir();
 const shotsDir = path.resolve(process.env.MILF_E2E_SCREENSHOTS ?? path.join(repo, 'docs', 'screenshots'));
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const external = process.env.MILF_E2E_URL ?? '';
@@ -161,10 +173,98 @@ async function api(base, token, method, route, body) {
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
+// --- source editor ----------------------------------------------------------
+
+const COMPILE_TIMEOUT = 90_000; // a compile on a busy 2-core machine
+
+// The C hello of the editor with one mistake on line 9 ("length" is not
+// declared), and the same file fixed.
+const BROKEN_C = [
+  '#include <stdio.h>',
+  '#include <stdlib.h>',
+  '',
+  '#include "milf.h"',
+  '',
+  'int main(void) {',
+  '  unsigned char* input;',
+  '  size_t len;',
+  '  if (milf_read_input(&input, &length) != 0) return 1;',
+  '  printf("Hello, %s!\\n", len > 0 ? (const char*)input : "MILF");',
+  '  free(input);',
+  '  return 0;',
+  '}',
+  '',
+].join('\n');
+const BROKEN_LINE = 9;
+const FIXED_C = BROKEN_C.replace('&length)', '&len)');
+
+// Whether the server compiles source: {ok} or {ok: false, reason}.
+async function compilerStatus(base, token) {
+  const response = await fetch(`${base}/api/v1/compile?filename=probe.c`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain; charset=utf-8' },
+    body: 'int main(void) { return 0; }\n',
+  });
+  if (response.status === 404 || response.status === 405 || response.status === 501) {
+    return { ok: false, reason: `the server has no compiler service (POST /api/v1/compile answered HTTP ${response.status})` };
+  }
+  if (response.status === 503) {
+    // The service is off on this host (it cannot create its jail, say).
+    return { ok: false, reason: `the compiler service is unavailable: HTTP 503 ${(await response.text()).slice(0, 300)}` };
+  }
+  if (response.status !== 200) throw new Error(`POST /api/v1/compile answered HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  return { ok: true };
+}
+
+// Replaces the editor's text as a paste would.
+async function typeSource(page, text) {
+  const content = page.locator('.cm-content');
+  await content.waitFor({ timeout: STEP_TIMEOUT });
+  await content.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+  const got = await page.evaluate(() => [...document.querySelectorAll('.cm-content > .cm-line')].map((l) => l.textContent).join('\n'));
+  if (got.trim() !== text.trim()) throw new Error(`the editor holds something else than what was typed:\n${got}`);
+}
+
+// The 1-based editor line holding the first mark of a severity, or 0.
+async function markedLine(page, severity) {
+  return page.evaluate((cls) => {
+    const mark = document.querySelector(`.cm-content .cm-lintRange-${cls}`);
+    const line = mark?.closest('.cm-line');
+    return line ? [...document.querySelectorAll('.cm-content > .cm-line')].indexOf(line) + 1 : 0;
+  }, severity);
+}
+
+async function activeLine(page) {
+  return page.evaluate(() => {
+    const line = document.querySelector('.cm-content > .cm-activeLine');
+    return line ? [...document.querySelectorAll('.cm-content > .cm-line')].indexOf(line) + 1 : 0;
+  });
+}
+
+// Checks the source in the editor, expecting the compile to fail on BROKEN_LINE.
+async function expectBrokenLine(page, filename) {
+  await typeSource(page, BROKEN_C);
+  await page.getByTestId('source-check').click();
+  await waitFor('the compile to fail', async () => /Does not compile/.test(await textOf(page.getByTestId('compile-status'))), COMPILE_TIMEOUT);
+  const list = page.getByTestId('diagnostics');
+  const item = list.locator('button.diagnostic').filter({ hasText: `${filename}:${BROKEN_LINE}:` }).first();
+  await item.waitFor({ timeout: STEP_TIMEOUT });
+  if (!/length/.test(await textOf(item))) throw new Error(`diagnostic: ${await textOf(item)}`);
+  const line = await markedLine(page, 'error');
+  if (line !== BROKEN_LINE) throw new Error(`the error is marked on line ${line}, not ${BROKEN_LINE}`);
+  const marked = await page.locator('.cm-content .cm-lintRange-error').first().textContent();
+  if (marked !== 'length') throw new Error(`the mark covers "${marked}", not "length"`);
+  if ((await page.locator('.cm-gutter-lint .cm-lint-marker-error').count()) < 1) throw new Error('no error marker in the gutter');
+  return item;
+}
+
 // --- the test ---------------------------------------------------------------
 
 async function main() {
-  if (!fs.existsSync(path.join(distDir, 'index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
+  if (!fs.existsSync(path.join(distDir, 'index.html'))) throw new Error(`${distDir}/index.html is missing: build the dashboard first (make build, or npm run build)`);
   if (!fs.existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install chromium`);
   fs.mkdirSync(shotsDir, { recursive: true });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'milf-e2e-'));
@@ -180,10 +280,7 @@ async function main() {
     adminPassword = `e2e-${Math.random().toString(36).slice(2)}-admin`;
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const serverArgs = ['server', '--listen', `127.0.0.1:${port}`, '--data', path.join(tmp, 'data')];
-    const serverHelp = helpOf(milf, ['server']);
-    const webFlag = ['--web-root', '--web'].find((flag) => serverHelp.includes(flag));
-    if (webFlag) serverArgs.push(webFlag, distDir);
+    const serverArgs = ['server', '--listen', `127.0.0.1:${port}`, '--data', path.join(tmp, 'data'), '--web', distDir];
     start(milf, serverArgs, { MILF_ADMIN_PASSWORD: adminPassword, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'config') }, 'server');
   } else {
     examples = path.resolve(process.env.MILF_EXAMPLES ?? path.join(repo, 'build', 'examples'));
@@ -193,7 +290,7 @@ async function main() {
   const echo = path.join(examples, 'echo.wasm');
   const compute = path.join(examples, 'compute.wasm');
   for (const file of [hello, echo, compute]) if (!fs.existsSync(file)) throw new Error(`missing example ${file} (set MILF_EXAMPLES)`);
-  log(`e2e: server ${base}, examples ${examples}, screenshots ${shotsDir}`);
+  log(`e2e: server ${base}, dashboard ${external ? '(the server\'s own)' : distDir}, examples ${examples}, screenshots ${shotsDir}`);
 
   await step('server answers /healthz and serves the dashboard at /', async () => {
     await waitFor('/healthz', async () => (await fetch(`${base}/healthz`)).ok);
@@ -349,6 +446,81 @@ async function main() {
       return /failed/.test(result) && /fuel_exhausted/.test(result);
     });
   });
+
+  // The source editor needs the server's compiler service; a server without
+  // it skips these steps and says so.
+  const compiler = await compilerStatus(base, await page.evaluate(() => JSON.parse(localStorage.getItem('milf.session') ?? '{}').accessToken));
+  if (!compiler.ok) log(`  skip source editor steps: ${compiler.reason}`);
+  if (compiler.ok) {
+    await step('source editor: every hello template compiles (Rust only if the server has it)', async () => {
+      await open(page, base, '/functions?from=source');
+      await page.locator('.cm-content').waitFor({ timeout: STEP_TIMEOUT });
+      const languages = await page.locator('select[name=source-language] option').evaluateAll((options) => options.map((o) => [o.value, o.textContent]));
+      for (const [value, label] of languages) {
+        await page.locator('select[name=source-language]').selectOption(value);
+        await page.getByTestId('compile-status').waitFor({ state: 'detached', timeout: STEP_TIMEOUT });
+        await page.getByTestId('source-check').click();
+        await waitFor(`the ${label} hello to compile`, async () => {
+          const alerts = await page.getByRole('alert').allTextContents();
+          const refused = alerts.find((text) => /HTTP (400|503)/.test(text));
+          if (refused && value === 'rust') {
+            log(`       (${label}: ${refused.replace(/\s+/g, ' ').trim()})`);
+            return true;
+          }
+          if (refused || alerts.some((text) => /Does not compile|Error:/.test(text))) throw new Error(`${label}: ${alerts.join(' | ')}`);
+          const status = page.getByTestId('compile-status');
+          return (await status.isVisible()) && /Compiles/.test(await textOf(status)) && !(await page.getByTestId('source-check').isDisabled());
+        }, COMPILE_TIMEOUT);
+      }
+    });
+
+    await step('source editor: a compile error is marked at its line, the fix deploys and runs', async () => {
+      await open(page, base, '/functions?from=source');
+      await page.locator('input[name=source-function-name]').fill('from-source');
+      await page.locator('select[name=source-language]').selectOption('c');
+      const item = await expectBrokenLine(page, 'from-source.c');
+      await page.locator('.cm-content').evaluate((el) => el.blur());
+      await item.click();
+      await waitFor('the cursor on the error line', async () => (await activeLine(page)) === BROKEN_LINE);
+      await shoot(page, 'source-editor');
+
+      await typeSource(page, FIXED_C);
+      await page.getByTestId('source-deploy').click();
+      await waitFor('the deploy', async () => /Deployed from-source version 1/.test(await textOf(page.getByTestId('compile-status'))), COMPILE_TIMEOUT);
+      if ((await page.locator('.cm-content .cm-lintRange-error').count()) > 0) throw new Error('an error mark is left after a clean compile');
+      await page.getByTestId('functions-table').getByRole('link', { name: 'from-source', exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+
+      await open(page, base, '/functions/from-source');
+      await waitFor('the source on the detail page', async () => /from-source\.c/.test(await textOf(page.getByTestId('source-origin'))));
+      const shown = await page.locator('.cm-content').textContent({ timeout: STEP_TIMEOUT });
+      if (!shown?.includes('milf_read_input(&input, &len)')) throw new Error(`the detail page shows another source: ${shown}`);
+      await page.getByTestId('invoke-input').fill('e2e');
+      await page.getByTestId('invoke-button').click();
+      const output = await textOf(page.getByTestId('invoke-output'));
+      if (!output.includes('Hello, e2e!')) throw new Error(`from-source output: ${output}`);
+      await shoot(page, 'function-source');
+    });
+
+    await step('source editor at 390 px: marks, list and buttons fit the phone screen', async () => {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      const small = await phone.newPage();
+      lastPage = small;
+      small.on('pageerror', (error) => consoleErrors.push(error.message));
+      await login(small, base, 'admin', adminPassword);
+      await open(small, base, '/functions?from=source');
+      await small.locator('input[name=source-function-name]').fill('from-source');
+      await expectBrokenLine(small, 'from-source.c');
+      const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 1) throw new Error(`the source editor is ${overflow} px wider than the phone screen`);
+      await shoot(small, 'source-editor');
+      await open(small, base, '/functions/from-source');
+      await small.locator('.cm-content').waitFor({ timeout: STEP_TIMEOUT });
+      const detailOverflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (detailOverflow > 1) throw new Error(`the function's source is ${detailOverflow} px wider than the phone screen`);
+      await phone.close();
+      lastPage = page;
+    });
+  }
 
   await step('5. the invocation is in the list and its detail shows the timeline', async () => {
     await open(page, base, '/invocations');

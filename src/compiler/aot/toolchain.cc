@@ -169,6 +169,9 @@ Result<ToolRun> RunTool(const std::vector<std::string>& argv, const std::filesys
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
   posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  // Nothing but stdio: a compiler must not keep a server's sockets (or
+  // anything else this process has open) alive.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   // Its own process group, so a timeout kills the compiler's children too.

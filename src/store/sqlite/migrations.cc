@@ -196,8 +196,44 @@ CREATE TABLE usage (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Version 2: usage per user per UTC day, beside the monthly totals, for the
+// current month's daily breakdown.
+constexpr std::string_view kDailyUsage = R"sql(
+CREATE TABLE usage_days (
+  user_id            INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  day                TEXT    NOT NULL,
+  invocations        INTEGER NOT NULL,
+  compute_mb_seconds REAL    NOT NULL,
+  fuel               INTEGER NOT NULL,
+  PRIMARY KEY (user_id, day)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+// Version 3: the source file a version was compiled from (compiler service).
+constexpr std::string_view kFunctionSources = R"sql(
+CREATE TABLE function_sources (
+  function_id INTEGER NOT NULL,
+  version     INTEGER NOT NULL,
+  filename    TEXT    NOT NULL,
+  text        TEXT    NOT NULL,
+  PRIMARY KEY (function_id, version),
+  FOREIGN KEY (function_id, version) REFERENCES function_versions (function_id, version)
+    ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+)sql";
+
+// Version 4: the tier (interpreter or AOT) each invocation ran on, and the
+// tier setting of each function version.
+constexpr std::string_view kInvocationTier = R"sql(
+ALTER TABLE invocations ADD COLUMN tier TEXT NOT NULL DEFAULT '';
+ALTER TABLE function_versions ADD COLUMN tier TEXT NOT NULL DEFAULT 'auto';
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "initial schema", kInitialSchema},
+    {2, "daily usage", kDailyUsage},
+    {3, "function sources", kFunctionSources},
+    {4, "invocation tier", kInvocationTier},
 }};
 
 constexpr std::string_view kCreateVersionTable = R"sql(

@@ -23,6 +23,7 @@ InvocationResult ReadResult(const Query& row) {
   result.output_sha256 = row.Text(22);
   result.output = row.Blob(24);
   result.stderr_data = row.Blob(25);
+  result.tier = row.Text(26);
   return result;
 }
 
@@ -96,6 +97,7 @@ Result<FunctionVersion> ReadVersion(const Query& row) {
   version.settings.env = std::move(*env);
   version.settings.entry = row.Text(8);
   version.created_at = row.Int(9);
+  version.settings.tier = row.Text(10);
   return version;
 }
 

@@ -24,7 +24,7 @@ inline constexpr std::string_view kFunctionColumns =
     "id, owner_id, name, latest_version, created_at, updated_at";
 inline constexpr std::string_view kVersionColumns =
     "function_id, version, module_sha256, module_size, memory_mb, timeout_ms, fuel, env_json, "
-    "entry, created_at";
+    "entry, created_at, tier";
 inline constexpr std::string_view kScheduleColumns =
     "id, function_id, owner_id, cron, input, next_fire_at, created_at";
 // Everything, for FindInvocation and the queue.
@@ -32,13 +32,13 @@ inline constexpr std::string_view kInvocationColumns =
     "id, owner_id, function_id, function_name, version, state, attempts, node_id, schedule_id, "
     "queued_at, dispatched_at, started_at, finished_at, lease_deadline, result_status, "
     "exit_code, result_message, fuel_used, peak_memory_bytes, wall_micros, output_truncated, "
-    "stderr_truncated, output_sha256, input, output, stderr_data";
+    "stderr_truncated, output_sha256, input, output, stderr_data, tier";
 // The same without the blobs, for listings.
 inline constexpr std::string_view kInvocationSummaryColumns =
     "id, owner_id, function_id, function_name, version, state, attempts, node_id, schedule_id, "
     "queued_at, dispatched_at, started_at, finished_at, lease_deadline, result_status, "
     "exit_code, result_message, fuel_used, peak_memory_bytes, wall_micros, output_truncated, "
-    "stderr_truncated, output_sha256, NULL, NULL, NULL";
+    "stderr_truncated, output_sha256, NULL, NULL, NULL, tier";
 inline constexpr std::string_view kEventColumns = "state, at, node_id, detail";
 
 std::string_view RoleName(Role role);

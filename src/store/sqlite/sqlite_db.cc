@@ -1,10 +1,14 @@
 #include "store/sqlite/sqlite_db.h"
 
-#include <chrono>
-#include <thread>
-
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
 #include <utility>
 
 namespace milf::store::sqlite {
@@ -34,6 +38,33 @@ std::string_view CodeFor(int rc) {
 void TuneSqliteOnce() {
   static const int tuned = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)tuned;
+}
+
+// The database holds credential hashes and users' data, so only its owner
+// may read it. SQLite creates a database with mode 0644 (less the umask)
+// but gives the -wal and -shm files it creates the database file's mode, so
+// creating the file here first is enough for new databases; an existing
+// one, and companions left by an earlier build, are tightened in place.
+Status RestrictToOwner(const std::string& path) {
+  if (path.empty() || path == ":memory:") return {};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail("io", path + ": " + std::strerror(errno));
+  struct stat info {};
+  const bool restricted = ::fstat(fd, &info) == 0 &&
+                          ((info.st_mode & 077) == 0 || ::fchmod(fd, info.st_mode & 0700) == 0);
+  const int error = errno;
+  ::close(fd);
+  if (!restricted) {
+    return Fail("io", path + ": cannot make it private to its owner: " + std::strerror(error));
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string companion = path + suffix;
+    if (::chmod(companion.c_str(), 0600) != 0 && errno != ENOENT) {
+      return Fail("io", companion + ": cannot make it private to its owner: " +
+                            std::strerror(errno));
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -162,6 +193,9 @@ Db::~Db() {
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Access access) {
   TuneSqliteOnce();
+  if (access == Access::kReadWrite) {
+    if (auto restricted = RestrictToOwner(path); !restricted) return Fail(restricted.error());
+  }
   sqlite3* handle = nullptr;
   // Read connections open read-write too: in WAL mode a reader updates the
   // shared-memory index. query_only keeps them from writing.

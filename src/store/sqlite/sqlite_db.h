@@ -81,7 +81,9 @@ class Db {
  public:
   // Opens `path`, creating it when `access` allows writing, and applies the
   // connection's PRAGMAs (WAL, synchronous=NORMAL, foreign keys,
-  // busy_timeout). Fails with "io" when the file is not a database.
+  // busy_timeout). A writing open also makes the file and its -wal and -shm
+  // companions private to their owner (mode 0600). Fails with "io" when the
+  // file is not a database or cannot be made private.
   static Result<std::unique_ptr<Db>> Open(const std::string& path, Access access);
   ~Db();
   Db(const Db&) = delete;

@@ -68,8 +68,8 @@ Result<FunctionVersion> SqliteStore::PutFunction(std::int64_t owner_id, const st
                             now};
     auto insert = db.Prepare(
         "INSERT INTO function_versions (function_id, version, module_sha256, module_size, "
-        "memory_mb, timeout_ms, fuel, env_json, entry, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        "memory_mb, timeout_ms, fuel, env_json, entry, created_at, tier) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!insert) return Fail(std::move(insert).error());
     insert->BindInt(1, version.function_id)
         .BindInt(2, version.version)
@@ -80,7 +80,8 @@ Result<FunctionVersion> SqliteStore::PutFunction(std::int64_t owner_id, const st
         .BindOptInt(7, settings.fuel)
         .BindText(8, EncodeEnv(settings.env))
         .BindText(9, settings.entry)
-        .BindInt(10, now);
+        .BindInt(10, now)
+        .BindText(11, settings.tier);
     if (auto ran = insert->Run(); !ran) {
       return Fail(Explain(std::move(ran).error(), "not_found",
                           "module " + module_sha256 + " is not stored"));
@@ -116,7 +117,7 @@ Result<std::vector<FunctionVersion>> SqliteStore::ListVersions(std::int64_t owne
   auto versions = Read([&](Db& db) -> Result<std::vector<FunctionVersion>> {
     auto query = db.Prepare(
         "SELECT v.function_id, v.version, v.module_sha256, v.module_size, v.memory_mb, "
-        "v.timeout_ms, v.fuel, v.env_json, v.entry, v.created_at "
+        "v.timeout_ms, v.fuel, v.env_json, v.entry, v.created_at, v.tier "
         "FROM function_versions v JOIN functions f ON f.id = v.function_id "
         "WHERE f.owner_id = ?1 AND f.name = ?2 ORDER BY v.version");
     if (!query) return Fail(std::move(query).error());

@@ -82,6 +82,44 @@ Status InsertQueued(Db& db, const Invocation& invocation, const std::string& det
                   std::nullopt, detail);
 }
 
+// Inserts `invocation` already dispatched to `node_id`, with both events:
+// what InsertQueued and Dispatch do one after the other, without adding
+// the row to the queue's index and taking it out again.
+Status InsertDispatched(Db& db, const Invocation& invocation, const std::string& node_id,
+                        Millis lease_deadline, Millis now) {
+  if (invocation.id.empty()) return Fail("invalid_argument", "an invocation id is empty");
+  auto insert = db.Prepare(
+      "INSERT INTO invocations (id, owner_id, function_id, function_name, version, state, "
+      "attempts, event_seq, node_id, schedule_id, queued_at, dispatched_at, lease_deadline, "
+      "input) VALUES (?1, ?2, ?3, ?4, ?5, 'dispatched', 1, 2, ?6, ?7, ?8, ?9, ?10, ?11)");
+  if (!insert) return Fail(std::move(insert).error());
+  insert->BindText(1, invocation.id)
+      .BindInt(2, invocation.owner_id)
+      .BindInt(3, invocation.function_id)
+      .BindText(4, invocation.function_name)
+      .BindInt(5, invocation.version)
+      .BindText(6, node_id)
+      .BindOptInt(7, invocation.schedule_id)
+      .BindInt(8, invocation.queued_at)
+      .BindInt(9, now)
+      .BindInt(10, lease_deadline)
+      .BindBlob(11, invocation.input);
+  if (auto ran = insert->Run(); !ran) {
+    Error error = Explain(std::move(ran).error(), "conflict",
+                          "invocation " + invocation.id + " already exists");
+    return Fail(Explain(std::move(error), "not_found",
+                        "function " + std::to_string(invocation.function_id) + " version " +
+                            std::to_string(invocation.version) + " of user " +
+                            std::to_string(invocation.owner_id) + " not found"));
+  }
+  if (auto queued = AddEvent(db, invocation.id, 1, InvocationState::kQueued, invocation.queued_at,
+                             std::nullopt, "");
+      !queued) {
+    return queued;
+  }
+  return AddEvent(db, invocation.id, 2, InvocationState::kDispatched, now, node_id, "attempt 1");
+}
+
 // Why a conditional transition of `id` matched no row: "not_found", or
 // "conflict" naming the state it is in.
 Status Refused(Db& db, const std::string& id, std::string_view expected) {
@@ -115,7 +153,7 @@ Status FailLost(Db& db, const Leased& leased, Millis now, const std::string& rea
       "UPDATE invocations SET state = 'failed', finished_at = ?2, lease_deadline = NULL, "
       "result_status = 'lost', exit_code = 0, result_message = ?3, fuel_used = 0, "
       "peak_memory_bytes = 0, wall_micros = 0, output_truncated = 0, stderr_truncated = 0, "
-      "output_sha256 = '', output = x'', stderr_data = x'', event_seq = event_seq + 1 "
+      "output_sha256 = '', output = x'', stderr_data = x'', tier = '', event_seq = event_seq + 1 "
       "WHERE id = ?1 RETURNING event_seq");
   if (!fail) return Fail(std::move(fail).error());
   fail->BindText(1, leased.id).BindInt(2, now).BindText(3, reason);
@@ -170,7 +208,7 @@ Status Finish(Db& db, const std::string& id, const std::string& node_id,
       "result_status = ?5, exit_code = ?6, result_message = ?7, fuel_used = ?8, "
       "peak_memory_bytes = ?9, wall_micros = ?10, output_truncated = ?11, "
       "stderr_truncated = ?12, output_sha256 = ?13, output = ?14, stderr_data = ?15, "
-      "event_seq = event_seq + 1 "
+      "tier = ?16, event_seq = event_seq + 1 "
       "WHERE id = ?1 AND node_id = ?2 AND state IN ('dispatched', 'running')");
   if (!update) return Fail(std::move(update).error());
   update->BindText(1, id)
@@ -187,7 +225,8 @@ Status Finish(Db& db, const std::string& id, const std::string& node_id,
       .BindInt(12, result.stderr_truncated ? 1 : 0)
       .BindText(13, result.output_sha256)
       .BindBlob(14, result.output)
-      .BindBlob(15, result.stderr_data);
+      .BindBlob(15, result.stderr_data)
+      .BindText(16, result.tier);
   if (auto ran = update->Run(); !ran) return ran;
   if (db.Changes() == 0) return Refused(db, id, "dispatched or running on node " + node_id);
   return AddEventFromRow(db, id, final_state, now,
@@ -195,10 +234,29 @@ Status Finish(Db& db, const std::string& id, const std::string& node_id,
                          "ELSE result_status || ': ' || result_message END");
 }
 
+Status Return(Db& db, const std::string& id, const std::string& node_id,
+              const std::string& reason, Millis now) {
+  auto update = db.Prepare(
+      "UPDATE invocations SET state = 'queued', node_id = NULL, dispatched_at = NULL, "
+      "started_at = NULL, lease_deadline = NULL, attempts = max(attempts - 1, 0), "
+      "event_seq = event_seq + 1 "
+      "WHERE id = ?1 AND node_id = ?2 AND state IN ('dispatched', 'running') RETURNING event_seq");
+  if (!update) return Fail(std::move(update).error());
+  update->BindText(1, id).BindText(2, node_id);
+  auto row = update->Step();
+  if (!row) return Fail(std::move(row).error());
+  if (!*row) return Refused(db, id, "dispatched or running on node " + node_id);
+  return AddEvent(db, id, update->Int(0), InvocationState::kQueued, now, node_id,
+                  "returned unrun by the node: " + reason);
+}
+
 // One transition of a batch, checked as the single calls check it.
-Status Apply(Db& db, const Store::Transition& transition, Millis now) {
+Status Apply(Db& db, const Store::Transition& transition, Millis batch_now) {
   using Kind = Store::Transition::Kind;
+  const Millis now = transition.at != 0 ? transition.at : batch_now;
   switch (transition.kind) {
+    case Kind::kEnqueue:
+      return InsertQueued(db, transition.invocation, "");
     case Kind::kDispatch:
       if (transition.node_id.empty()) return Fail("invalid_argument", "the node id is empty");
       return Dispatch(db, transition.id, transition.node_id, transition.lease_deadline, now);
@@ -211,6 +269,9 @@ Status Apply(Db& db, const Store::Transition& transition, Millis now) {
       }
       return Finish(db, transition.id, transition.node_id, transition.final_state,
                     transition.result, now);
+    case Kind::kReturn:
+      if (transition.node_id.empty()) return Fail("invalid_argument", "the node id is empty");
+      return Return(db, transition.id, transition.node_id, transition.result.message, now);
   }
   return Fail("invalid_argument", "unknown transition kind");
 }
@@ -325,17 +386,43 @@ Status SqliteStore::Complete(const std::string& id, const std::string& node_id,
   return Write([&](Db& db) { return Finish(db, id, node_id, final_state, result, now); });
 }
 
+Status SqliteStore::ReturnUnrun(const std::string& id, const std::string& node_id,
+                               const std::string& reason, Millis now) {
+  if (node_id.empty()) return Fail("invalid_argument", "the node id is empty");
+  return Write([&](Db& db) { return Return(db, id, node_id, reason, now); });
+}
+
 Result<std::vector<Status>> SqliteStore::ApplyTransitions(
     const std::vector<Transition>& transitions, Millis now) {
   if (transitions.empty()) return std::vector<Status>{};
   return Write([&](Db& db) -> Result<std::vector<Status>> {
     std::vector<Status> outcomes;
     outcomes.reserve(transitions.size());
-    for (const Transition& transition : transitions) {
+    for (std::size_t i = 0; i < transitions.size(); ++i) {
+      const Transition& transition = transitions[i];
+      // An enqueue followed by the dispatch of the same invocation (an
+      // invoke placed at once) is one insert.
+      if (i + 1 < transitions.size() && transition.kind == Transition::Kind::kEnqueue &&
+          transitions[i + 1].kind == Transition::Kind::kDispatch &&
+          transitions[i + 1].id == transition.invocation.id &&
+          !transitions[i + 1].node_id.empty()) {
+        const Transition& dispatch = transitions[i + 1];
+        Status inserted =
+            InsertDispatched(db, transition.invocation, dispatch.node_id, dispatch.lease_deadline,
+                             dispatch.at != 0 ? dispatch.at : now);
+        if (!inserted && inserted.error().code == "io") return Fail(std::move(inserted).error());
+        outcomes.push_back(inserted);
+        outcomes.push_back(inserted ? Status()
+                                    : Status(Fail("not_found", "invocation " +
+                                                                   transition.invocation.id +
+                                                                   " not found")));
+        ++i;
+        continue;
+      }
       Status outcome = Apply(db, transition, now);
       // A refused transition wrote nothing (each is one conditional UPDATE
-      // that matched no row), so the others go on; a database failure
-      // ends the whole batch.
+      // that matched no row, or an insert that failed), so the others go
+      // on; a database failure ends the whole batch.
       if (!outcome && outcome.error().code == "io") return Fail(std::move(outcome).error());
       outcomes.push_back(std::move(outcome));
     }

@@ -83,7 +83,10 @@ Status SqliteStore::UpdatePassword(std::int64_t user_id, const std::string& pass
     auto update = db.Prepare("UPDATE users SET password_hash = ?2 WHERE id = ?1");
     if (!update) return Fail(std::move(update).error());
     if (auto ran = update->BindInt(1, user_id).BindText(2, password_hash).Run(); !ran) return ran;
-    return NotFoundUnlessChanged(db, "user");
+    if (auto changed = NotFoundUnlessChanged(db, "user"); !changed) return changed;
+    auto revoke = db.Prepare("DELETE FROM refresh_tokens WHERE user_id = ?1");
+    if (!revoke) return Fail(std::move(revoke).error());
+    return revoke->BindInt(1, user_id).Run();
   });
 }
 
@@ -135,49 +138,6 @@ Status SqliteStore::SetQuota(std::int64_t user_id, const Quota& quota) {
       return Fail(Explain(std::move(ran).error(), "not_found", "user not found"));
     }
     return {};
-  });
-}
-
-Status SqliteStore::AddUsage(std::int64_t user_id, const std::string& month,
-                             std::int64_t invocations, double compute_mb_seconds,
-                             std::uint64_t fuel) {
-  if (month.size() != 7 || month[4] != '-') {
-    return Fail("invalid_argument", "usage month '" + month + "' is not YYYY-MM");
-  }
-  if (invocations < 0 || compute_mb_seconds < 0) {
-    return Fail("invalid_argument", "usage amounts must not be negative");
-  }
-  return Write([&](Db& db) -> Status {
-    auto upsert = db.Prepare(
-        "INSERT INTO usage (user_id, month, invocations, compute_mb_seconds, fuel) "
-        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user_id, month) DO UPDATE SET "
-        "invocations = invocations + excluded.invocations, "
-        "compute_mb_seconds = compute_mb_seconds + excluded.compute_mb_seconds, "
-        "fuel = fuel + excluded.fuel");
-    if (!upsert) return Fail(std::move(upsert).error());
-    // fuel is unsigned; it is stored as the int64 with the same bits.
-    upsert->BindInt(1, user_id)
-        .BindText(2, month)
-        .BindInt(3, invocations)
-        .BindDouble(4, compute_mb_seconds)
-        .BindInt(5, static_cast<std::int64_t>(fuel));
-    if (auto ran = upsert->Run(); !ran) {
-      return Fail(Explain(std::move(ran).error(), "not_found", "user not found"));
-    }
-    return {};
-  });
-}
-
-Result<std::vector<Usage>> SqliteStore::ListUsage(std::int64_t user_id) {
-  return Read([&](Db& db) -> Result<std::vector<Usage>> {
-    auto query = db.Prepare(
-        "SELECT month, invocations, compute_mb_seconds, fuel FROM usage WHERE user_id = ?1 "
-        "ORDER BY month DESC");
-    if (!query) return Fail(std::move(query).error());
-    query->BindInt(1, user_id);
-    return ReadAll<Usage>(*query, [](const Query& row) {
-      return Usage{row.Text(0), row.Int(1), row.Double(2), static_cast<std::uint64_t>(row.Int(3))};
-    });
   });
 }
 

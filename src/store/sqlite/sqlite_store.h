@@ -9,9 +9,10 @@
 // before it began. Each connection caches its prepared statements.
 //
 // The methods are spread over files by concern: sqlite_store.cc (opening,
-// users, quotas, usage), sqlite_credentials.cc (tokens, API keys, nodes),
-// sqlite_functions.cc (modules, functions, schedules) and
-// sqlite_invocations.cc (invocations, the queue and its leases).
+// users, quotas), sqlite_credentials.cc (tokens, API keys, nodes),
+// sqlite_functions.cc (modules, functions, schedules),
+// sqlite_invocations.cc (invocations, the queue and its leases) and
+// sqlite_stats.cc (usage, function statistics).
 #pragma once
 
 #include <cstddef>
@@ -80,6 +81,10 @@ class SqliteStore final : public Store {
                                                     const std::string& name) override;
   Result<FunctionVersion> GetVersion(std::int64_t function_id, std::int64_t version) override;
   Status DeleteFunction(std::int64_t owner_id, const std::string& name) override;
+  Status PutFunctionSource(std::int64_t function_id, std::int64_t version,
+                           const FunctionSource& source) override;
+  Result<FunctionSource> GetFunctionSource(std::int64_t function_id,
+                                           std::int64_t version) override;
 
   Status EnqueueInvocations(const std::vector<Invocation>& invocations) override;
   Result<Invocation> FindInvocation(std::int64_t owner_id, const std::string& id) override;
@@ -94,6 +99,8 @@ class SqliteStore final : public Store {
   Status ExtendLeases(const std::string& node_id, Millis lease_deadline) override;
   Status Complete(const std::string& id, const std::string& node_id, InvocationState final_state,
                   const InvocationResult& result, Millis now) override;
+  Status ReturnUnrun(const std::string& id, const std::string& node_id, const std::string& reason,
+                     Millis now) override;
   Result<std::vector<Status>> ApplyTransitions(const std::vector<Transition>& transitions,
                                                Millis now) override;
   Result<Requeued> RequeueExpired(Millis now, int max_attempts,
@@ -112,9 +119,13 @@ class SqliteStore final : public Store {
   Status FireSchedule(std::int64_t schedule_id, Millis fired_at, Millis next_fire_at,
                       const Invocation& invocation) override;
 
-  Status AddUsage(std::int64_t user_id, const std::string& month, std::int64_t invocations,
+  Status AddUsage(std::int64_t user_id, const std::string& period, std::int64_t invocations,
                   double compute_mb_seconds, std::uint64_t fuel) override;
   Result<std::vector<Usage>> ListUsage(std::int64_t user_id) override;
+  Result<std::vector<UsageDay>> ListUsageDays(std::int64_t user_id,
+                                              const std::string& month) override;
+  Result<std::vector<FunctionStats>> ListFunctionStats(std::int64_t owner_id,
+                                                       Millis since) override;
 
  private:
   SqliteStore(std::unique_ptr<Db> writer, const std::string& path,

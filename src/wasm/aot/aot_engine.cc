@@ -553,6 +553,7 @@ class AotEngine final : public Engine {
     auto checked = validator_->Compile(wasm);
     if (!checked) return Fail(std::move(checked).error());
     ModuleInfo info = (*checked)->info();
+    if (options_.artifact_source) return LoadSupplied(wasm, std::move(info));
     if (cache_.dir().empty()) {
       return Fail(Failure{RunStatus::kInternalError,
                           "no AOT cache directory: set XDG_CACHE_HOME or HOME"});
@@ -570,6 +571,29 @@ class AotEngine final : public Engine {
       return Fail(Failure{RunStatus::kInternalError,
                           "AOT artifact " + outcome->path.string() + " does not match its module"});
     }
+    return std::shared_ptr<const CompiledModule>(
+        std::make_shared<AotModule>(std::move(info), std::move(library).value()));
+  }
+
+  // The artifact comes from options_.artifact_source, already verified by
+  // whoever supplies it; it must be this module's, for this target.
+  Result<std::shared_ptr<const CompiledModule>, Failure> LoadSupplied(
+      std::span<const std::uint8_t> wasm, ModuleInfo info) {
+    const std::string sha256 = Sha256Hex(wasm);
+    const auto refuse = [](const std::string& why) {
+      return Fail(Failure{RunStatus::kInternalError, "no usable AOT artifact: " + why});
+    };
+    auto artifact = options_.artifact_source(sha256);
+    if (!artifact) return refuse(artifact.error().message);
+    if (artifact->info.module_sha256 != sha256 ||
+        artifact->info.target != toolchain_.target().triple) {
+      return refuse("the artifact was built for another module or target");
+    }
+    const std::filesystem::path scratch =
+        options_.load_dir.empty() ? cache_.dir() / "tmp" : options_.load_dir;
+    auto library = Library::Load(artifact->object, scratch);
+    if (!library) return refuse(library.error().message);
+    if (!Matches((*library)->module(), info)) return refuse("the artifact does not match its module");
     return std::shared_ptr<const CompiledModule>(
         std::make_shared<AotModule>(std::move(info), std::move(library).value()));
   }
@@ -613,6 +637,8 @@ class AotEngine final : public Engine {
 };
 
 }  // namespace
+
+void PrepareAotThread() { (void)aot_internal::ThreadStackFloor(); }
 
 std::unique_ptr<Engine> NewAotEngine(AotOptions options) {
   return std::make_unique<AotEngine>(std::move(options));

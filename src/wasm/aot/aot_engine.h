@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "compiler/aot/artifact.h"
 #include "compiler/aot/toolchain.h"
 #include "wasm/engine.h"
 
@@ -65,9 +66,24 @@ struct AotOptions {
   std::vector<std::string> extra_cflags;
   // Told about every artifact Compile loads, builds or rejects.
   std::function<void(const AotEvent&)> on_event;
+  // When set, Compile never builds or uses the cache: it asks this for the
+  // artifact of the module with this SHA-256 (the module as given to
+  // Compile, i.e. instrumented), already verified by the caller, and loads
+  // it. An error, or an artifact of another module or target, fails Compile
+  // with kInternalError "no usable AOT artifact: ...". The sandbox worker
+  // uses this: it cannot compile, only load what the node verified.
+  std::function<Result<aot::Artifact>(const std::string& sha256)> artifact_source;
+  // Where an artifact is written for dlopen when /proc/self/fd is not
+  // available; empty: cache_dir/tmp.
+  std::filesystem::path load_dir;
 };
 
 std::unique_ptr<Engine> NewAotEngine(AotOptions options = {});
+
+// Computes what the AOT tier needs to know about the calling thread (its
+// stack's extent: reading it needs files and calls a sandboxed worker may
+// not make after lockdown). Cached per thread; call it before lockdown.
+void PrepareAotThread();
 
 // The engine for a tier name: "interp" (the interpreter) or "aot". Errors
 // "usage" for any other name.

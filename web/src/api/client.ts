@@ -6,11 +6,14 @@
 // Refresh tokens rotate (the old one stops working), so concurrent calls
 // share one refresh, and a refresh first re-reads the store in case another
 // tab already rotated the token.
+import { parseDiagnostics, type CompileDiagnostic } from '../lib/diagnostics';
 import type {
   ApiKey,
+  CompileAnswer,
   DeployAnswer,
   FunctionDetail,
   FunctionSettings,
+  FunctionSource,
   FunctionSummary,
   Invocation,
   InvocationPage,
@@ -23,6 +26,7 @@ import type {
   Quota,
   Role,
   Schedule,
+  SourceDeployAnswer,
   SyncInvokeAnswer,
   UsageAnswer,
   User,
@@ -39,6 +43,18 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
     this.body = body;
+  }
+}
+
+// A compile the compiler refused (422): the API error plus the compiler's
+// diagnostics, for the editor to show where they are.
+export class CompileFailedError extends ApiError {
+  readonly diagnostics: CompileDiagnostic[];
+
+  constructor(status: number, code: string, message: string, body: unknown, diagnostics: CompileDiagnostic[]) {
+    super(status, code, message, body);
+    this.name = 'CompileFailedError';
+    this.diagnostics = diagnostics;
   }
 }
 
@@ -126,13 +142,45 @@ async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy's error page, say): fall through to the status line.
   }
-  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  if (error && typeof error.code === 'string') {
-    const message = typeof error.message === 'string' ? error.message : error.code;
-    return new ApiError(response.status, error.code, message, body);
+  const top = (body ?? {}) as { error?: unknown; message?: unknown; diagnostics?: unknown };
+  // {"error":{"code","message"}}, or {"error":"code","message"} as the
+  // compile endpoints answer.
+  const nested = top.error && typeof top.error === 'object' ? (top.error as Record<string, unknown>) : null;
+  const code = typeof top.error === 'string' ? top.error : nested?.code;
+  if (typeof code === 'string') {
+    const text = nested ? nested.message : top.message;
+    const message = typeof text === 'string' && text ? text : code;
+    const diagnostics = top.diagnostics ?? nested?.diagnostics;
+    if (Array.isArray(diagnostics)) {
+      return new CompileFailedError(response.status, code, message, body, parseDiagnostics(diagnostics));
+    }
+    return new ApiError(response.status, code, message, body);
   }
   const statusText = response.statusText || 'error';
   return new ApiError(response.status, `http_${response.status}`, `HTTP ${response.status} ${statusText}`, body);
+}
+
+const SOURCE_TYPE = 'text/plain; charset=utf-8';
+
+// GET /functions/{name}/source as servers answer it: the text as "source"
+// or "text", the language named or left to the file's extension.
+interface SourceAnswer {
+  filename: string;
+  version: number;
+  language?: string;
+  source?: string;
+  text?: string;
+}
+
+// A function's settings as the deploy endpoints take them, in the query.
+function settingsQuery(settings: FunctionSettings): NonNullable<RequestOptions['query']> {
+  return {
+    memory_mb: settings.memory_mb,
+    timeout_ms: settings.timeout_ms,
+    fuel: settings.fuel ?? undefined,
+    entry: settings.entry,
+    env: settings.env && settings.env.length > 0 ? settings.env : undefined,
+  };
 }
 
 function numberHeader(headers: Headers, name: string): number | null {
@@ -339,14 +387,38 @@ export class ApiClient {
     this.send<DeployAnswer>('PUT', `/functions/${encodeURIComponent(name)}`, {
       body: module,
       contentType: 'application/wasm',
-      query: {
-        memory_mb: settings.memory_mb,
-        timeout_ms: settings.timeout_ms,
-        fuel: settings.fuel ?? undefined,
-        entry: settings.entry,
-        env: settings.env && settings.env.length > 0 ? settings.env : undefined,
-      },
+      query: settingsQuery(settings),
     });
+
+  // Source code. A compile the compiler refuses rejects with a
+  // CompileFailedError carrying its diagnostics.
+  compile = (filename: string, source: string) =>
+    this.send<CompileAnswer>('POST', '/compile', {
+      body: source,
+      contentType: SOURCE_TYPE,
+      query: { filename },
+    });
+  deployFromSource = (name: string, filename: string, source: string, settings: FunctionSettings) =>
+    this.send<SourceDeployAnswer>('POST', `/functions/${encodeURIComponent(name)}/source`, {
+      body: source,
+      contentType: SOURCE_TYPE,
+      query: { filename, ...settingsQuery(settings) },
+    });
+  // The source of the latest version; null when that version was not
+  // deployed from a single source file (the API answers 404).
+  getSource = (name: string) =>
+    this.send<SourceAnswer>('GET', `/functions/${encodeURIComponent(name)}/source`).then(
+      (answer): FunctionSource => ({
+        filename: answer.filename,
+        language: answer.language ?? '',
+        source: answer.source ?? answer.text ?? '',
+        version: answer.version,
+      }),
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) return null;
+        throw error;
+      },
+    );
   listSchedules = (name: string) =>
     this.send<{ schedules: Schedule[] }>('GET', `/functions/${encodeURIComponent(name)}/schedules`).then(
       (a) => a.schedules,

@@ -205,3 +205,34 @@ export interface SyncInvokeAnswer {
   fuel: number | null;
   output: Uint8Array;
 }
+
+// A compiler's message about the source, as POST /compile and
+// POST /functions/{name}/source report it (lines and columns 1-based).
+export interface CompileDiagnosticAnswer {
+  file: string;
+  line: number | null;
+  column: number | null;
+  severity: string;
+  message: string;
+}
+
+// A successful compile: the module's size and the compiler's warnings.
+export interface CompileAnswer {
+  language: string;
+  cached: boolean;
+  duration_ms: number;
+  wasm_size: number;
+  diagnostics: CompileDiagnosticAnswer[];
+}
+
+export interface SourceDeployAnswer extends DeployAnswer {
+  compile: CompileAnswer;
+}
+
+// GET /functions/{name}/source: the file the latest version was compiled from.
+export interface FunctionSource {
+  filename: string;
+  language: string; // "" when the server does not name it
+  source: string;
+  version: number;
+}

@@ -1,12 +1,13 @@
-// Creates a function or a new version of one: module bytes plus settings,
-// sent as PUT /functions/{name}. The module comes from a ModuleSource; the
-// upload below is the one there is (a source editor with compile
-// diagnostics plugs in beside it as another ModuleSource).
+// Creates a function or a new version of one from an uploaded module:
+// module bytes plus settings, sent as PUT /functions/{name}. Source code
+// goes through SourceForm instead, which the server compiles and deploys
+// in one call.
 import { useState, type FormEvent } from 'react';
 import { useClient } from '../api/session';
 import type { DeployAnswer, FunctionSettings } from '../api/types';
 import { formatBytes } from '../lib/format';
-import { isFunctionName, looksLikeWasm, nameFromFile, optionalPositiveInt, parseEnv } from '../lib/validate';
+import { FUNCTION_NAME_RULE, isFunctionName, looksLikeWasm, nameFromFile } from '../lib/validate';
+import { useSettingsForm } from './SettingsFields';
 import { ErrorBox } from './ui';
 
 export interface ModuleChoice {
@@ -41,11 +42,7 @@ export function DeployForm({
   const client = useClient();
   const [name, setName] = useState(fixedName ?? '');
   const [module, setModule] = useState<ModuleChoice | null>(null);
-  const [memory, setMemory] = useState(initial?.memory_mb ? String(initial.memory_mb) : '');
-  const [timeout, setTimeoutMs] = useState(initial?.timeout_ms ? String(initial.timeout_ms) : '');
-  const [fuel, setFuel] = useState(initial?.fuel ? String(initial.fuel) : '');
-  const [entry, setEntry] = useState(initial?.entry ?? '');
-  const [envText, setEnvText] = useState((initial?.env ?? []).join('\n'));
+  const settingsForm = useSettingsForm(initial);
   const [problem, setProblem] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -59,31 +56,14 @@ export function DeployForm({
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
-    const fields = [
-      optionalPositiveInt(memory, 'Memory'),
-      optionalPositiveInt(timeout, 'Timeout'),
-      optionalPositiveInt(fuel, 'Fuel'),
-    ] as const;
-    const env = parseEnv(envText);
-    const firstError = [...fields, env].find((f): f is { error: string } => 'error' in f);
-    if (!isFunctionName(name)) return setProblem('Name: lowercase letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters');
+    const settings = settingsForm.read();
+    if (!isFunctionName(name)) return setProblem(FUNCTION_NAME_RULE);
     if (!module) return setProblem('Choose a .wasm file');
-    if (firstError) return setProblem(firstError.error);
-    const value = (i: 0 | 1 | 2) => {
-      const field = fields[i];
-      return 'value' in field ? field.value : undefined;
-    };
-    const settings: FunctionSettings = {
-      memory_mb: value(0),
-      timeout_ms: value(1),
-      fuel: value(2),
-      entry: entry.trim() || undefined,
-      env: 'env' in env ? env.env : [],
-    };
+    if ('error' in settings) return setProblem(settings.error);
     setProblem(null);
     setBusy(true);
     try {
-      onDeployed(await client.deployFunction(name, module.bytes, settings));
+      onDeployed(await client.deployFunction(name, module.bytes, settings.settings));
     } catch (reason) {
       setError(reason);
     } finally {
@@ -107,31 +87,7 @@ export function DeployForm({
           {module.label} · {formatBytes(module.bytes.length)}
         </div>
       )}
-      <details className="settings" open={Boolean(initial)}>
-        <summary>Settings</summary>
-        <div className="form-row">
-          <label>
-            Memory (MiB)
-            <input inputMode="numeric" value={memory} onChange={(e) => setMemory(e.target.value)} placeholder="server default" />
-          </label>
-          <label>
-            Timeout (ms)
-            <input inputMode="numeric" value={timeout} onChange={(e) => setTimeoutMs(e.target.value)} placeholder="server default" />
-          </label>
-          <label>
-            Fuel (instructions)
-            <input inputMode="numeric" value={fuel} onChange={(e) => setFuel(e.target.value)} placeholder="unlimited" />
-          </label>
-          <label>
-            Entry export
-            <input value={entry} onChange={(e) => setEntry(e.target.value)} placeholder="automatic (_start)" />
-          </label>
-        </div>
-        <label>
-          Environment (one K=V per line)
-          <textarea rows={3} value={envText} onChange={(e) => setEnvText(e.target.value)} />
-        </label>
-      </details>
+      {settingsForm.fields}
       {problem && (
         <div className="state state-error" role="alert">
           {problem}

@@ -4,6 +4,9 @@
 export const FUNCTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const USER_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
+export const FUNCTION_NAME_RULE =
+  'Name: lowercase letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters';
+
 export function isFunctionName(name: string): boolean {
   return FUNCTION_NAME.test(name);
 }

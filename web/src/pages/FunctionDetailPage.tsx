@@ -1,16 +1,18 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useClient } from '../api/session';
-import type { FunctionSettings, Invocation } from '../api/types';
+import type { FunctionSettings, Invocation, SourceDeployAnswer } from '../api/types';
 import { Chart } from '../components/Chart';
 import { DeployForm } from '../components/DeployForm';
 import { InvocationTable } from '../components/InvocationTable';
 import { InvokePanel } from '../components/InvokePanel';
+import { SourceForm } from '../components/SourceForm';
 import { Card, Empty, ErrorBox, Loading, Segmented } from '../components/ui';
 import { useInvocationEvents, useLive, useNow } from '../live/LiveProvider';
 import { latencyPercentiles, windowTotals, WINDOWS, type WindowKey } from '../live/series';
 import type { FinishedSample } from '../live/state';
 import { formatAgo, formatBytes, formatCount, formatFuel, formatMb, formatMs, formatTime } from '../lib/format';
+import { LANGUAGES, languageById, type LanguageId } from '../lib/languages';
 import { useAsync, useThrottled } from '../lib/useAsync';
 import { COLORS } from './OverviewPage';
 
@@ -87,6 +89,69 @@ function Schedules({ name }: { name: string }) {
       </form>
       {error !== null && <ErrorBox error={error} />}
     </>
+  );
+}
+
+// The latest version's source in the editor, or, for a version deployed
+// from a .wasm module, the offer to write source for the next one.
+function SourcePanel({
+  name,
+  version,
+  settings,
+  onDeployed,
+}: {
+  name: string;
+  version: number;
+  settings: FunctionSettings | undefined;
+  onDeployed(answer: SourceDeployAnswer): void;
+}) {
+  const client = useClient();
+  const source = useAsync(() => client.getSource(name), [client, name, version]);
+  const [fresh, setFresh] = useState<LanguageId | null>(null);
+
+  if (source.error) return <ErrorBox error={source.error} retry={source.reload} />;
+  if (source.data === undefined) return <Loading what="Loading the source" />;
+  if (source.data) {
+    const file = source.data;
+    return (
+      <>
+        <div className="muted small" data-testid="source-origin">
+          v{file.version} was compiled from <code>{file.filename}</code>
+          {file.language ? ` (${file.language})` : ''}.
+        </div>
+        <SourceForm
+          fixedName={name}
+          initialFilename={file.filename}
+          initialSource={file.source}
+          sourceKey={`${name}@${file.version}`}
+          settings={settings}
+          onDeployed={onDeployed}
+        />
+      </>
+    );
+  }
+  if (fresh) {
+    const language = languageById(fresh);
+    return (
+      <SourceForm
+        fixedName={name}
+        initialFilename={`${name}${language.extension}`}
+        initialSource={language.template}
+        sourceKey={`${name}@new`}
+        settings={settings}
+        onDeployed={onDeployed}
+      />
+    );
+  }
+  return (
+    <div className="state state-empty" data-testid="source-origin">
+      v{version} was deployed from a .wasm module, so there is no source to show. Deploy the next version from source:{' '}
+      {LANGUAGES.map((language) => (
+        <button key={language.id} type="button" className="link" onClick={() => setFresh(language.id)}>
+          {language.label}
+        </button>
+      ))}
+    </div>
   );
 }
 
@@ -192,6 +257,9 @@ export function FunctionDetailPage() {
           />
         </Card>
       </div>
+      <Card title="Source" className="source-card">
+        <SourcePanel name={fn.name} version={fn.latest_version} settings={latest?.settings} onDeployed={() => detail.reload()} />
+      </Card>
       <Card
         title="Recent invocations"
         actions={<Link to={`/invocations?function=${encodeURIComponent(fn.name)}`}>All invocations of {fn.name}</Link>}
@@ -249,7 +317,7 @@ export function FunctionDetailPage() {
           </tbody>
         </table>
       </Card>
-      <Card title="Deploy a new version">
+      <Card title="Deploy a new version from a .wasm module">
         <DeployForm fixedName={fn.name} initial={latest?.settings} onDeployed={() => detail.reload()} />
       </Card>
     </div>

@@ -1,12 +1,22 @@
 import { useMemo, useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { useClient } from '../api/session';
 import type { DeployAnswer } from '../api/types';
 import { DeployForm } from '../components/DeployForm';
-import { Card, Empty, ErrorBox, Loading, StateBadge } from '../components/ui';
+import { SourceForm } from '../components/SourceForm';
+import { Card, Empty, ErrorBox, Loading, Segmented, StateBadge } from '../components/ui';
 import { useInvocationEvents, useLive, useNow } from '../live/LiveProvider';
 import { formatAgo, formatBytes, formatCount, formatMs } from '../lib/format';
+import { languageById } from '../lib/languages';
 import { useAsync, useThrottled } from '../lib/useAsync';
+
+// Where a new function's module comes from; "?from=source" in the URL.
+type Origin = 'upload' | 'source';
+const ORIGINS = [
+  { value: 'upload', label: 'Upload .wasm' },
+  { value: 'source', label: 'New from source' },
+] as const;
+const FIRST_SOURCE = languageById('c');
 
 export function FunctionsPage() {
   const client = useClient();
@@ -14,6 +24,12 @@ export function FunctionsPage() {
   const now = useNow(5000);
   const functions = useAsync(() => client.listFunctions(), [client]);
   const [deployed, setDeployed] = useState<DeployAnswer | null>(null);
+  const [params, setParams] = useSearchParams();
+  const origin: Origin = params.get('from') === 'source' ? 'source' : 'upload';
+  const chooseOrigin = (next: Origin) => {
+    setDeployed(null);
+    setParams(next === 'source' ? { from: 'source' } : {}, { replace: true });
+  };
   // 24 h figures come from the server; a finished invocation refreshes them.
   const refresh = useThrottled(functions.reload, 2000);
   useInvocationEvents((event) => {
@@ -34,8 +50,12 @@ export function FunctionsPage() {
   return (
     <div className="page">
       <h1>Functions</h1>
-      <Card title="Deploy a function">
-        <DeployForm onDeployed={onDeployed} />
+      <Card title="Deploy a function" actions={<Segmented label="Module from" value={origin} options={ORIGINS} onChange={chooseOrigin} />}>
+        {origin === 'upload' ? (
+          <DeployForm onDeployed={onDeployed} />
+        ) : (
+          <SourceForm initialFilename={`main${FIRST_SOURCE.extension}`} initialSource={FIRST_SOURCE.template} sourceKey="new" onDeployed={onDeployed} />
+        )}
         {deployed && (
           <div className="state state-ok" role="status" data-testid="deployed">
             Deployed <Link to={`/functions/${deployed.name}`}>{deployed.name}</Link> version {deployed.version} (
@@ -46,7 +66,7 @@ export function FunctionsPage() {
       <Card title="Your functions">
         {functions.loading && !functions.data && <Loading what="Loading functions" />}
         {functions.error && <ErrorBox error={functions.error} retry={functions.reload} />}
-        {functions.data && functions.data.length === 0 && <Empty>No functions yet. Upload a .wasm module above to deploy your first one.</Empty>}
+        {functions.data && functions.data.length === 0 && <Empty>No functions yet. Upload a .wasm module or write one from source above to deploy your first one.</Empty>}
         {functions.data && functions.data.length > 0 && (
           <table className="table responsive" data-testid="functions-table">
             <thead>
