@@ -54,6 +54,16 @@ Status AddEventFromRow(Db& db, const std::string& id, InvocationState state, Mil
   return insert->BindText(1, id).BindText(2, StateName(state)).BindInt(3, at).Run();
 }
 
+// Why inserting `invocation` failed, in the caller's terms: its id is
+// taken, or its function version does not exist for its owner.
+Error ExplainInsertFailure(Error error, const Invocation& invocation) {
+  error = Explain(std::move(error), "conflict", "invocation " + invocation.id + " already exists");
+  return Explain(std::move(error), "not_found",
+                 "function " + std::to_string(invocation.function_id) + " version " +
+                     std::to_string(invocation.version) + " of user " +
+                     std::to_string(invocation.owner_id) + " not found");
+}
+
 // Inserts `invocation` as queued, whatever its state fields say.
 Status InsertQueued(Db& db, const Invocation& invocation, const std::string& detail) {
   if (invocation.id.empty()) return Fail("invalid_argument", "an invocation id is empty");
@@ -71,12 +81,7 @@ Status InsertQueued(Db& db, const Invocation& invocation, const std::string& det
       .BindInt(7, invocation.queued_at)
       .BindBlob(8, invocation.input);
   if (auto ran = insert->Run(); !ran) {
-    Error error = Explain(std::move(ran).error(), "conflict",
-                          "invocation " + invocation.id + " already exists");
-    return Fail(Explain(std::move(error), "not_found",
-                        "function " + std::to_string(invocation.function_id) + " version " +
-                            std::to_string(invocation.version) + " of user " +
-                            std::to_string(invocation.owner_id) + " not found"));
+    return Fail(ExplainInsertFailure(std::move(ran).error(), invocation));
   }
   return AddEvent(db, invocation.id, 1, InvocationState::kQueued, invocation.queued_at,
                   std::nullopt, detail);
@@ -105,12 +110,7 @@ Status InsertDispatched(Db& db, const Invocation& invocation, const std::string&
       .BindInt(10, lease_deadline)
       .BindBlob(11, invocation.input);
   if (auto ran = insert->Run(); !ran) {
-    Error error = Explain(std::move(ran).error(), "conflict",
-                          "invocation " + invocation.id + " already exists");
-    return Fail(Explain(std::move(error), "not_found",
-                        "function " + std::to_string(invocation.function_id) + " version " +
-                            std::to_string(invocation.version) + " of user " +
-                            std::to_string(invocation.owner_id) + " not found"));
+    return Fail(ExplainInsertFailure(std::move(ran).error(), invocation));
   }
   if (auto queued = AddEvent(db, invocation.id, 1, InvocationState::kQueued, invocation.queued_at,
                              std::nullopt, "");
