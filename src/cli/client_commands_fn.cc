@@ -283,6 +283,15 @@ Result<int> ShowFunction(const NameOptions& options) {
     }
     table.Print(std::cout);
   }
+  const auto& node_tiers = GetArray(*answer, "node_tiers");
+  if (!node_tiers.empty()) {
+    std::cout << "\nTier of the latest version, per node\n";
+    Table table({{"NODE"}, {"TIER"}, {"LAST RUN"}});
+    for (const auto& tier : node_tiers) {
+      table.AddRow({GetString(tier, "node_id"), GetString(tier, "tier"), FormatTime(GetInt(tier, "at"))});
+    }
+    table.Print(std::cout);
+  }
   return 0;
 }
 
@@ -386,7 +395,7 @@ void AddFunctionCommands(CLI::App& app, int& exit_status) {
   SetAction(ls, exit_status, [ls_json] { return ListFunctions(*ls_json); });
 
   auto show = std::make_shared<NameOptions>();
-  CLI::App* show_cmd = fn->add_subcommand("show", "Show a function's versions and schedules");
+  CLI::App* show_cmd = fn->add_subcommand("show", "Show a function's versions, schedules and each node's tier");
   show_cmd->add_option("name", show->name)->required();
   AddJsonFlag(show_cmd, show->json);
   SetAction(show_cmd, exit_status, [show] { return ShowFunction(*show); });

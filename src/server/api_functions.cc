@@ -219,6 +219,13 @@ void HandleShow(ApiContext& api, HandlerContext& ctx) {
   if (!versions) return ctx.reply(StoreErrorResponse(versions.error()));
   auto schedules = api.store.ListSchedules(owner, function->id);
   if (!schedules) return ctx.reply(StoreErrorResponse(schedules.error()));
+  auto tiers = api.store.ListNodeTiers(owner, function->id, function->latest_version);
+  if (!tiers) return ctx.reply(StoreErrorResponse(tiers.error()));
+  boost::json::array tier_list;
+  for (const store::NodeTier& tier : *tiers) {
+    tier_list.push_back(boost::json::object{
+        {"node_id", tier.node_id}, {"tier", tier.tier}, {"at", tier.finished_at}});
+  }
   boost::json::array version_list;
   for (const store::FunctionVersion& version : *versions) version_list.push_back(VersionJson(version));
   boost::json::array schedule_list;
@@ -229,7 +236,8 @@ void HandleShow(ApiContext& api, HandlerContext& ctx) {
   ctx.reply(Json(200, boost::json::object{{"name", function->name},
                                           {"latest_version", function->latest_version},
                                           {"versions", std::move(version_list)},
-                                          {"schedules", std::move(schedule_list)}}));
+                                          {"schedules", std::move(schedule_list)},
+                                          {"node_tiers", std::move(tier_list)}}));
 }
 
 void HandleDelete(ApiContext& api, HandlerContext& ctx) {

@@ -204,6 +204,13 @@ struct FunctionStats {
   std::optional<InvocationState> last_final_state;
 };
 
+// The tier one node last ran a function version on.
+struct NodeTier {
+  std::string node_id;
+  std::string tier;        // "interp" or "aot"
+  Millis finished_at = 0;  // of that node's newest finished invocation
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -379,6 +386,11 @@ class Store {
   // queued at or after `since`.
   virtual Result<std::vector<FunctionStats>> ListFunctionStats(std::int64_t owner_id,
                                                                Millis since) = 0;
+  // Per node, the tier of its newest finished invocation of `version` of
+  // the function (as far as retention kept them), ordered by node id.
+  virtual Result<std::vector<NodeTier>> ListNodeTiers(std::int64_t owner_id,
+                                                      std::int64_t function_id,
+                                                      std::int64_t version) = 0;
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode and

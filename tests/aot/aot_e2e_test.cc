@@ -44,6 +44,22 @@ std::string Field(const boost::json::value& record, const char* name) {
   return value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value);
 }
 
+// GET /functions/{name} reports `tier` as the one node's last tier.
+void ExpectNodeTier(Cluster& cluster, const std::string& function, const std::string& tier) {
+  client::HttpRequest request;
+  request.method = "GET";
+  request.target = "/functions/" + function;
+  auto response = cluster.admin().Call(request);
+  ASSERT_TRUE(response) << response.error().message;
+  ASSERT_EQ(response->status, 200) << response->body;
+  const auto shown = client::ParseJson(response->body);
+  ASSERT_TRUE(shown);
+  const auto& tiers = client::GetArray(*shown, "node_tiers");
+  ASSERT_EQ(tiers.size(), 1u) << response->body;
+  EXPECT_EQ(client::GetString(tiers[0], "tier"), tier);
+  EXPECT_FALSE(client::GetString(tiers[0], "node_id").empty());
+}
+
 // Invokes until a run reports the AOT tier (the artifact is built and
 // fetched in the background).
 boost::json::value InvokeUntilAot(Cluster& cluster, const std::string& function, const std::string& input) {
@@ -71,6 +87,7 @@ TEST(AotE2eTest, TiersUpWithIdenticalResultsAndRefusesATamperedArtifact) {
   EXPECT_EQ(Field(native, "status"), "ok");
   EXPECT_EQ(Field(native, "output_sha256"), Field(first, "output_sha256"));
   EXPECT_EQ(Field(native, "fuel_used"), Field(first, "fuel_used"));
+  ExpectNodeTier(cluster, "wc", "aot");
 
   // Plant a corrupt artifact: flip one byte of the stored object.
   cluster.node("n1").Signal(SIGTERM);

@@ -189,6 +189,10 @@ class ForwardingStore final : public Store {
                                                        Millis since) override {
     return inner_.ListFunctionStats(owner_id, since);
   }
+  Result<std::vector<NodeTier>> ListNodeTiers(std::int64_t owner_id, std::int64_t function_id,
+                                              std::int64_t version) override {
+    return inner_.ListNodeTiers(owner_id, function_id, version);
+  }
 
  private:
   std::unique_ptr<Store> owned_;

@@ -129,4 +129,17 @@ Result<std::vector<FunctionStats>> SqliteStore::ListFunctionStats(std::int64_t o
   });
 }
 
+Result<std::vector<NodeTier>> SqliteStore::ListNodeTiers(std::int64_t owner_id,
+                                                         std::int64_t function_id,
+                                                         std::int64_t version) {
+  return Read([&](Db& db) -> Result<std::vector<NodeTier>> {
+    auto query = db.Prepare(kNodeTiersSql);
+    if (!query) return Fail(std::move(query).error());
+    query->BindInt(1, owner_id).BindInt(2, function_id).BindInt(3, version);
+    return ReadAll<NodeTier>(*query, [](const Query& row) -> Result<NodeTier> {
+      return NodeTier{row.Text(0), row.Text(1), row.Int(2)};
+    });
+  });
+}
+
 }  // namespace milf::store::sqlite

@@ -126,6 +126,8 @@ class SqliteStore final : public Store {
                                               const std::string& month) override;
   Result<std::vector<FunctionStats>> ListFunctionStats(std::int64_t owner_id,
                                                        Millis since) override;
+  Result<std::vector<NodeTier>> ListNodeTiers(std::int64_t owner_id, std::int64_t function_id,
+                                              std::int64_t version) override;
 
  private:
   SqliteStore(std::unique_ptr<Db> writer, const std::string& path,

@@ -39,4 +39,14 @@ inline constexpr std::string_view kUsageDaysSql =
     "SELECT day, invocations, compute_mb_seconds, fuel FROM usage_days "
     "WHERE user_id = ?1 AND day > ?2 AND day < ?3 ORDER BY day";
 
+// ?1 owner, ?2 function, ?3 version. Per node: node id, the tier of its
+// newest finished invocation of that version, and when that finished.
+// SQLite takes the bare column `tier` from the row that holds max().
+inline constexpr std::string_view kNodeTiersSql = R"sql(
+SELECT node_id, tier, max(finished_at) FROM invocations INDEXED BY invocations_by_function
+ WHERE function_id = ?2 AND owner_id = ?1 AND version = ?3
+   AND finished_at IS NOT NULL AND tier != ''
+ GROUP BY node_id ORDER BY node_id
+)sql";
+
 }  // namespace milf::store::sqlite
